@@ -1,0 +1,3 @@
+from bandeja.cli.main import app
+
+app()

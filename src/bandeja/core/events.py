@@ -1,0 +1,143 @@
+"""Typed domain events, published only after the transaction that caused them commits.
+
+This is the only door from the core to realtime delivery and background jobs. Actions call
+:func:`emit`; the events wait in the session and reach the subscribers of :data:`bus` once the
+commit succeeded, so no browser ever sees a change that was rolled back.
+
+Each event names its audience: ``channel_account_id`` (members of that channel account, plus
+admins) or ``user_ids`` (only those users). A client that applies the events it receives to an old
+snapshot must end with what a fresh load shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+
+class BaseEvent(BaseModel):
+    workspace_id: int
+    channel_account_id: int | None = None
+    user_ids: list[int] | None = None
+    actor_user_id: int | None = None
+
+
+class ConversationCreated(BaseEvent):
+    type: Literal["conversation.created"] = "conversation.created"
+    conversation_id: int
+
+
+class ConversationChanged(BaseEvent):
+    """Fields of a conversation changed; ``changes`` maps each field to its new value."""
+
+    type: Literal["conversation.changed"] = "conversation.changed"
+    conversation_id: int
+    changes: dict[str, Any]
+
+
+class MessageCreated(BaseEvent):
+    type: Literal["message.created"] = "message.created"
+    conversation_id: int
+    message_id: int
+    direction: Literal["inbound", "outbound"]
+    sent_at: datetime
+
+
+class MessageChanged(BaseEvent):
+    type: Literal["message.changed"] = "message.changed"
+    conversation_id: int
+    message_id: int
+    changes: dict[str, Any]
+
+
+class NoteCreated(BaseEvent):
+    type: Literal["note.created"] = "note.created"
+    conversation_id: int
+    note_id: int
+    mentioned_user_ids: list[int]
+
+
+class ConversationRead(BaseEvent):
+    type: Literal["conversation.read"] = "conversation.read"
+    conversation_id: int
+    read: bool
+
+
+class ContactsMerged(BaseEvent):
+    type: Literal["contacts.merged"] = "contacts.merged"
+    contact_id: int
+    merged_contact_id: int
+
+
+class WorkspaceChanged(BaseEvent):
+    """Workspace-level settings changed (tags, views, teams, users, channel accounts)."""
+
+    type: Literal["workspace.changed"] = "workspace.changed"
+    what: Literal["tags", "views", "teams", "users", "channel_accounts"]
+
+
+Event = Annotated[
+    ConversationCreated
+    | ConversationChanged
+    | MessageCreated
+    | MessageChanged
+    | NoteCreated
+    | ConversationRead
+    | ContactsMerged
+    | WorkspaceChanged,
+    Field(discriminator="type"),
+]
+event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+Subscriber = Callable[[Sequence[BaseEvent]], None]
+
+
+class EventBus:
+    """In-process fan-out of committed events. Subscribers must be quick and must not raise."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def publish(self, events: Sequence[BaseEvent]) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(events)
+            except Exception:  # a broken listener must not undo a committed write
+                log.exception("event subscriber failed")
+
+
+bus = EventBus()
+
+_PENDING = "bandeja.pending_events"
+
+
+def emit(session: Session | Any, event: BaseEvent) -> None:
+    """Queue ``event`` on the session; it is published if and when the session commits.
+
+    Accepts a sync ``Session`` or an ``AsyncSession`` (whose ``info`` is the sync session's).
+    """
+    session.info.setdefault(_PENDING, []).append(event)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _publish_after_commit(session: Session) -> None:
+    events = session.info.pop(_PENDING, None)
+    if events:
+        bus.publish(events)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
