@@ -35,7 +35,9 @@ class Settings(BaseSettings):
             "postgresql+asyncpg://user:pass@host/db (plain postgresql:// is accepted)."
         ),
     )
-    database_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL pool size per process.")
+    database_pool_size: int = Field(
+        10, ge=1, le=200, description="PostgreSQL pool size per process."
+    )
     database_echo: bool = Field(False, description="Log every SQL statement (debugging only).")
     secret_key: str = Field(
         "",

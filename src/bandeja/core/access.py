@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from bandeja.core.channels.models import ChannelMember
 from bandeja.core.errors import PermissionDenied
@@ -38,9 +39,11 @@ def require_owner(actor: Actor) -> None:
         raise PermissionDenied("only owners may do this")
 
 
-def visible_channels(actor: Actor, channel_column: ColumnElement[int]) -> ColumnElement[bool]:
+def visible_channels(actor: Actor, channel_column: SQLCoreOperations[int]) -> ColumnElement[bool]:
     """Owners and admins see every channel account; agents those they are members of."""
     if actor.is_admin:
         return true()
-    member_of = select(ChannelMember.channel_account_id).where(ChannelMember.user_id == actor.user_id)
+    member_of = select(ChannelMember.channel_account_id).where(
+        ChannelMember.user_id == actor.user_id
+    )
     return channel_column.in_(member_of.scalar_subquery())

@@ -1,9 +1,9 @@
 """Every domain model, imported once so that the metadata is complete (migrations, tests)."""
 
+import bandeja.core.conversations.counters  # noqa: F401  (registers the counter flush hook)
 from bandeja.core.activity.models import Activity
 from bandeja.core.channels.models import ChannelAccount, ChannelMember, Platform
 from bandeja.core.contacts.models import Contact, ContactIdentity
-import bandeja.core.conversations.counters  # noqa: F401  (registers the counter flush hook)
 from bandeja.core.conversations.models import (
     Conversation,
     ConversationCount,
@@ -16,7 +16,15 @@ from bandeja.core.conversations.models import (
 from bandeja.core.messages.models import AuthorType, DeliveryStatus, Direction, Message
 from bandeja.core.notes.models import Note, NoteMention
 from bandeja.core.tags.models import Tag, TagGroup
-from bandeja.core.users.models import ApiToken, AuthSession, Membership, Role, Team, TeamMember, User
+from bandeja.core.users.models import (
+    ApiToken,
+    AuthSession,
+    Membership,
+    Role,
+    Team,
+    TeamMember,
+    User,
+)
 from bandeja.core.views.models import View
 from bandeja.core.workspaces.models import Workspace
 from bandeja.storage.base import Base

@@ -15,7 +15,7 @@ _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown e-mail equal to a known one.
 _DUMMY_HASH = _hasher.hash("not a password anybody has")
 
-TOKEN_PREFIX = "bdj_"
+TOKEN_PREFIX = "bdj_"  # noqa: S105 - a label that makes leaked tokens easy to spot
 
 
 def hash_password(password: str) -> str:

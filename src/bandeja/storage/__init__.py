@@ -1,1 +1,1 @@
-"""Storage: the engine, sessions, column types and Alembic migrations. Knows nothing of the domain."""
+"""Storage: engine, sessions, column types and Alembic migrations. Knows nothing of the domain."""

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin
 
 
 class Activity(IdMixin, CreatedMixin, Base):
@@ -13,7 +13,9 @@ class Activity(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "activities"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     conversation_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("conversations.id", ondelete="CASCADE")
     )

@@ -24,11 +24,17 @@ class ActivityOut(BaseModel):
 
 
 async def activity_of(session: AsyncSession, conversation_id: int) -> list[ActivityOut]:
-    """The latest activity of a conversation (the caller has checked it may see it), oldest first."""
+    """The latest activity of a conversation (visibility checked by the caller), oldest first."""
     rows = (
-        await session.execute(
-            select(Activity).where(Activity.conversation_id == conversation_id)
-            .order_by(Activity.id.desc()).limit(MAX_ACTIVITY)
+        (
+            await session.execute(
+                select(Activity)
+                .where(Activity.conversation_id == conversation_id)
+                .order_by(Activity.id.desc())
+                .limit(MAX_ACTIVITY)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return [ActivityOut.model_validate(a) for a in reversed(rows)]

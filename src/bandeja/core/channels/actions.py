@@ -16,31 +16,46 @@ from bandeja.core.users.actions import set_channel_access
 
 
 async def create_channel_account(
-    session: AsyncSession, *, workspace_id: int, data: ChannelAccountIn, box: SecretBox,
+    session: AsyncSession,
+    *,
+    workspace_id: int,
+    data: ChannelAccountIn,
+    box: SecretBox,
     actor: Actor | None = None,
 ) -> ChannelAccount:
     """Connect a platform account. ``actor`` is None for the CLI; through the API, admins only."""
     if actor is not None:
         require_admin(actor)
     clash = await session.scalar(
-        select(ChannelAccount.id).where(ChannelAccount.workspace_id == workspace_id,
-                                        ChannelAccount.platform == data.platform,
-                                        ChannelAccount.external_id == data.external_id)
+        select(ChannelAccount.id).where(
+            ChannelAccount.workspace_id == workspace_id,
+            ChannelAccount.platform == data.platform,
+            ChannelAccount.external_id == data.external_id,
+        )
     )
     if clash:
         raise Conflict(f"{data.platform.value} account {data.external_id} is already connected")
     channel = ChannelAccount(
-        workspace_id=workspace_id, platform=data.platform, external_id=data.external_id,
-        name=data.name.strip(), settings=data.settings,
+        workspace_id=workspace_id,
+        platform=data.platform,
+        external_id=data.external_id,
+        name=data.name.strip(),
+        settings=data.settings,
         credentials_sealed=box.seal(json.dumps(data.credentials)) if data.credentials else None,
     )
     session.add(channel)
     await session.flush()
     for user_id in data.member_ids:
         await add_channel_member(session, workspace_id, channel.id, user_id)
-    record(session, workspace_id=workspace_id, verb="channel_account.created",
-           actor_user_id=actor.user_id if actor else None, channel_account_id=channel.id,
-           platform=data.platform.value, name=channel.name)
+    record(
+        session,
+        workspace_id=workspace_id,
+        verb="channel_account.created",
+        actor_user_id=actor.user_id if actor else None,
+        channel_account_id=channel.id,
+        platform=data.platform.value,
+        name=channel.name,
+    )
     emit(session, WorkspaceChanged(workspace_id=workspace_id, what="channel_accounts"))
     return channel
 
@@ -62,12 +77,19 @@ def credentials(channel: ChannelAccount, box: SecretBox) -> dict[str, str]:
     return value
 
 
-async def get_channel_account(session: AsyncSession, actor: Actor, channel_id: int) -> ChannelAccount:
+async def get_channel_account(
+    session: AsyncSession, actor: Actor, channel_id: int
+) -> ChannelAccount:
     channel = await session.get(ChannelAccount, channel_id)
     if channel is None or channel.workspace_id != actor.workspace_id:
         raise NotFound(f"channel account {channel_id} not found")
     return channel
 
 
-__all__ = ["add_channel_member", "create_channel_account", "credentials", "get_channel_account",
-           "set_channel_access"]
+__all__ = [
+    "add_channel_member",
+    "create_channel_account",
+    "credentials",
+    "get_channel_account",
+    "set_channel_access",
+]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin
 
 
 class Platform(enum.StrEnum):
@@ -25,7 +25,9 @@ class ChannelAccount(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "channel_accounts"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     platform: Mapped[Platform] = mapped_column(Enum(Platform, native_enum=False, length=16))
     external_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
@@ -39,8 +41,13 @@ class ChannelAccount(IdMixin, CreatedMixin, Base):
 
     __table_args__ = (
         # A platform account is connected once per workspace; webhooks look it up by this.
-        Index("uq_channel_accounts_platform_external", "workspace_id", "platform", "external_id",
-              unique=True),
+        Index(
+            "uq_channel_accounts_platform_external",
+            "workspace_id",
+            "platform",
+            "external_id",
+            unique=True,
+        ),
     )
 
 

@@ -59,15 +59,23 @@ async def get_or_create_identity(
     if identity is None:
         try:
             async with session.begin_nested():
-                contact = Contact(workspace_id=workspace_id, name=info.best_name,
-                                  avatar_url=info.avatar_url, language=info.language)
+                contact = Contact(
+                    workspace_id=workspace_id,
+                    name=info.best_name,
+                    avatar_url=info.avatar_url,
+                    language=info.language,
+                )
                 session.add(contact)
                 await session.flush()
                 identity = ContactIdentity(
-                    workspace_id=workspace_id, contact_id=contact.id,
-                    channel_account_id=channel_account_id, external_id=info.external_id,
-                    handle=info.handle, display_name=info.display_name,
-                    avatar_url=info.avatar_url, language=info.language,
+                    workspace_id=workspace_id,
+                    contact_id=contact.id,
+                    channel_account_id=channel_account_id,
+                    external_id=info.external_id,
+                    handle=info.handle,
+                    display_name=info.display_name,
+                    avatar_url=info.avatar_url,
+                    language=info.language,
                 )
                 session.add(identity)
                 await session.flush()
@@ -92,7 +100,11 @@ async def get_contact(session: AsyncSession, actor: Actor, contact_id: int) -> C
 
 
 async def update_contact(
-    session: AsyncSession, actor: Actor, contact_id: int, *, name: str | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    contact_id: int,
+    *,
+    name: str | None = None,
     language: str | None = None,
 ) -> Contact:
     contact = await get_contact(session, actor, contact_id)
@@ -103,8 +115,13 @@ async def update_contact(
     if language is not None:
         contact.language = language
     contact.updated_at = utcnow()
-    record(session, workspace_id=actor.workspace_id, verb="contact.updated",
-           actor_user_id=actor.user_id, contact_id=contact.id)
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        verb="contact.updated",
+        actor_user_id=actor.user_id,
+        contact_id=contact.id,
+    )
     return contact
 
 
@@ -117,15 +134,19 @@ async def merge_contacts(
     target = await get_contact(session, actor, target_id)
     source = await get_contact(session, actor, source_id)
     await session.execute(
-        update(ContactIdentity).where(ContactIdentity.contact_id == source.id)
+        update(ContactIdentity)
+        .where(ContactIdentity.contact_id == source.id)
         .values(contact_id=target.id)
     )
     # Through the ORM is not needed here: contact_id is not part of any counter cell.
     await session.execute(
-        update(Conversation).where(Conversation.contact_id == source.id).values(contact_id=target.id)
+        update(Conversation)
+        .where(Conversation.contact_id == source.id)
+        .values(contact_id=target.id)
     )
     await session.execute(
-        update(Message).where(Message.author_contact_id == source.id)
+        update(Message)
+        .where(Message.author_contact_id == source.id)
         .values(author_contact_id=target.id)
     )
     if not target.avatar_url and source.avatar_url:
@@ -134,9 +155,22 @@ async def merge_contacts(
         target.language = source.language
     target.updated_at = utcnow()
     await session.delete(source)
-    record(session, workspace_id=actor.workspace_id, verb="contact.merged",
-           actor_user_id=actor.user_id, contact_id=target.id, merged_contact_id=source_id,
-           merged_name=source.name)
-    emit(session, ContactsMerged(workspace_id=actor.workspace_id, actor_user_id=actor.user_id,
-                                 contact_id=target.id, merged_contact_id=source_id))
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        verb="contact.merged",
+        actor_user_id=actor.user_id,
+        contact_id=target.id,
+        merged_contact_id=source_id,
+        merged_name=source.name,
+    )
+    emit(
+        session,
+        ContactsMerged(
+            workspace_id=actor.workspace_id,
+            actor_user_id=actor.user_id,
+            contact_id=target.id,
+            merged_contact_id=source_id,
+        ),
+    )
     return target

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin
 
 
 class Contact(IdMixin, CreatedMixin, Base):
@@ -13,7 +13,9 @@ class Contact(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "contacts"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     name: Mapped[str] = mapped_column(String(300))
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
     language: Mapped[str | None] = mapped_column(String(8))
@@ -27,7 +29,9 @@ class ContactIdentity(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "contact_identities"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     contact_id: Mapped[int] = mapped_column(BigId, ForeignKey("contacts.id", ondelete="CASCADE"))
     channel_account_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("channel_accounts.id", ondelete="CASCADE")
@@ -40,7 +44,11 @@ class ContactIdentity(IdMixin, CreatedMixin, Base):
 
     __table_args__ = (
         # One identity per person per channel account, even under concurrent first webhooks.
-        Index("uq_contact_identities_account_external", "channel_account_id", "external_id",
-              unique=True),
+        Index(
+            "uq_contact_identities_account_external",
+            "channel_account_id",
+            "external_id",
+            unique=True,
+        ),
         Index("ix_contact_identities_contact", "contact_id"),
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandeja.core.access import Actor, visible_channels
@@ -15,12 +15,14 @@ from bandeja.core.errors import InvalidInput, NotFound
 from bandeja.core.text import fold
 
 
-def _visible_contact(actor: Actor) -> object:
+def _visible_contact(actor: Actor) -> ColumnElement[bool]:
     """Agents see contacts who have a conversation on a channel account they can see."""
     if actor.is_admin:
         return Contact.workspace_id == actor.workspace_id
-    return exists().where(Conversation.contact_id == Contact.id,
-                          visible_channels(actor, Conversation.channel_account_id))
+    return exists().where(
+        Conversation.contact_id == Contact.id,
+        visible_channels(actor, Conversation.channel_account_id),
+    )
 
 
 async def search_contacts(
@@ -28,7 +30,9 @@ async def search_contacts(
 ) -> list[ContactOut]:
     if not 1 <= limit <= 200:
         raise InvalidInput("limit must be between 1 and 200")
-    stmt = select(Contact).where(Contact.workspace_id == actor.workspace_id, _visible_contact(actor))
+    stmt = select(Contact).where(
+        Contact.workspace_id == actor.workspace_id, _visible_contact(actor)
+    )
     if q:
         stmt = stmt.where(Contact.name.ilike(f"%{q.strip()}%") | Contact.name.ilike(f"%{fold(q)}%"))
     rows = (await session.execute(stmt.order_by(Contact.name, Contact.id).limit(limit))).scalars()
@@ -38,7 +42,7 @@ async def search_contacts(
 async def contact_detail(session: AsyncSession, actor: Actor, contact_id: int) -> ContactDetail:
     contact = await get_contact(session, actor, contact_id)
     if not actor.is_admin and not await session.scalar(
-        select(_visible_contact(actor)).where(Contact.id == contact_id)  # type: ignore[arg-type]
+        select(_visible_contact(actor)).where(Contact.id == contact_id)
     ):
         raise NotFound(f"contact {contact_id} not found")
     identities = (
@@ -53,12 +57,22 @@ async def contact_detail(session: AsyncSession, actor: Actor, contact_id: int) -
         session, actor, ConversationFilter(contact_id=contact_id), limit=50, with_counts=False
     )
     return ContactDetail(
-        id=contact.id, name=contact.name, avatar_url=contact.avatar_url,
-        language=contact.language, created_at=contact.created_at,
+        id=contact.id,
+        name=contact.name,
+        avatar_url=contact.avatar_url,
+        language=contact.language,
+        created_at=contact.created_at,
         identities=[
-            IdentityOut(id=i.id, channel_account_id=i.channel_account_id, platform=platform,
-                        external_id=i.external_id, handle=i.handle, display_name=i.display_name,
-                        avatar_url=i.avatar_url, language=i.language)
+            IdentityOut(
+                id=i.id,
+                channel_account_id=i.channel_account_id,
+                platform=platform,
+                external_id=i.external_id,
+                handle=i.handle,
+                display_name=i.display_name,
+                avatar_url=i.avatar_url,
+                language=i.language,
+            )
             for i, platform in identities
         ],
         conversations=history.items,

@@ -23,7 +23,8 @@ from bandeja.core.conversations.models import (
 )
 from bandeja.core.conversations.queries import get_conversation
 from bandeja.core.errors import InvalidInput
-from bandeja.core.events import ConversationChanged, ConversationRead as ReadEvent, emit
+from bandeja.core.events import ConversationChanged, emit
+from bandeja.core.events import ConversationRead as ReadEvent
 from bandeja.core.tags.models import Tag
 from bandeja.core.users.models import Membership, Role, Team
 from bandeja.storage.base import utcnow
@@ -31,16 +32,31 @@ from bandeja.storage.upsert import dialect_insert
 
 
 def _changed(
-    session: AsyncSession, actor: Actor | None, conversation: Conversation, verb: str,
+    session: AsyncSession,
+    actor: Actor | None,
+    conversation: Conversation,
+    verb: str,
     changes: dict[str, Any],
 ) -> None:
     actor_id = actor.user_id if actor else None
-    record(session, workspace_id=conversation.workspace_id, conversation_id=conversation.id,
-           verb=verb, actor_user_id=actor_id, **changes)
-    emit(session, ConversationChanged(
-        workspace_id=conversation.workspace_id, channel_account_id=conversation.channel_account_id,
-        actor_user_id=actor_id, conversation_id=conversation.id, changes=changes,
-    ))
+    record(
+        session,
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        verb=verb,
+        actor_user_id=actor_id,
+        **changes,
+    )
+    emit(
+        session,
+        ConversationChanged(
+            workspace_id=conversation.workspace_id,
+            channel_account_id=conversation.channel_account_id,
+            actor_user_id=actor_id,
+            conversation_id=conversation.id,
+            changes=changes,
+        ),
+    )
 
 
 async def check_assignee(
@@ -48,16 +64,21 @@ async def check_assignee(
 ) -> None:
     role = (
         await session.execute(
-            select(Membership.role).where(Membership.workspace_id == actor.workspace_id,
-                                          Membership.user_id == user_id)
+            select(Membership.role).where(
+                Membership.workspace_id == actor.workspace_id, Membership.user_id == user_id
+            )
         )
     ).scalar_one_or_none()
     if role is None:
         raise InvalidInput(f"user {user_id} is not a member of this workspace")
     if role is Role.agent:
         member = await session.scalar(
-            select(exists().where(ChannelMember.user_id == user_id,
-                                  ChannelMember.channel_account_id == conversation.channel_account_id))
+            select(
+                exists().where(
+                    ChannelMember.user_id == user_id,
+                    ChannelMember.channel_account_id == conversation.channel_account_id,
+                )
+            )
         )
         if not member:
             raise InvalidInput(
@@ -117,8 +138,12 @@ async def _tag_ids(session: AsyncSession, conversation_id: int) -> set[int]:
 
 
 async def change_tags(
-    session: AsyncSession, actor: Actor, conversation_id: int, *,
-    add: Sequence[int] = (), remove: Sequence[int] = (),
+    session: AsyncSession,
+    actor: Actor,
+    conversation_id: int,
+    *,
+    add: Sequence[int] = (),
+    remove: Sequence[int] = (),
 ) -> list[int]:
     """Add and remove tags; returns the conversation's tag ids afterwards."""
     conversation = await get_conversation(session, actor, conversation_id)
@@ -130,18 +155,28 @@ async def change_tags(
         session.add_all(ConversationTag(conversation_id=conversation.id, tag_id=t) for t in to_add)
     if to_remove:
         await session.execute(
-            delete(ConversationTag).where(ConversationTag.conversation_id == conversation.id,
-                                          ConversationTag.tag_id.in_(to_remove))
+            delete(ConversationTag).where(
+                ConversationTag.conversation_id == conversation.id,
+                ConversationTag.tag_id.in_(to_remove),
+            )
         )
     after = sorted((current | set(to_add)) - set(to_remove))
     if to_add or to_remove:
-        _changed(session, actor, conversation, "conversation.tagged",
-                 {"tag_ids": after, "added": to_add, "removed": to_remove})
+        _changed(
+            session,
+            actor,
+            conversation,
+            "conversation.tagged",
+            {"tag_ids": after, "added": to_add, "removed": to_remove},
+        )
     return after
 
 
 def _set_status(
-    conversation: Conversation, status: Status, *, until: datetime | None = None,
+    conversation: Conversation,
+    status: Status,
+    *,
+    until: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     now = now or utcnow()
@@ -187,13 +222,17 @@ async def reopen_due_follow_ups(session: AsyncSession, now: datetime | None = No
     """System job: follow-ups whose time has come go back to the open queue."""
     now = now or utcnow()
     due = (
-        await session.execute(
-            select(Conversation)
-            .where(Conversation.status == Status.follow_up, Conversation.follow_up_until <= now)
-            .limit(500)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(Conversation)
+                .where(Conversation.status == Status.follow_up, Conversation.follow_up_until <= now)
+                .limit(500)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for conversation in due:
         changes = _set_status(conversation, Status.open, now=now)
         _changed(session, None, conversation, "conversation.follow_up_due", changes)
@@ -225,20 +264,37 @@ async def mark_read(session: AsyncSession, actor: Actor, conversation_id: int) -
         user_id=actor.user_id, conversation_id=conversation.id, read_at=read_at
     )
     await session.execute(
-        stmt.on_conflict_do_update(index_elements=["user_id", "conversation_id"],
-                                   set_={"read_at": stmt.excluded.read_at})
+        stmt.on_conflict_do_update(
+            index_elements=["user_id", "conversation_id"], set_={"read_at": stmt.excluded.read_at}
+        )
     )
-    emit(session, ReadEvent(workspace_id=actor.workspace_id, user_ids=[actor.user_id],
-                            actor_user_id=actor.user_id, conversation_id=conversation.id,
-                            read=True))
+    emit(
+        session,
+        ReadEvent(
+            workspace_id=actor.workspace_id,
+            user_ids=[actor.user_id],
+            actor_user_id=actor.user_id,
+            conversation_id=conversation.id,
+            read=True,
+        ),
+    )
 
 
 async def mark_unread(session: AsyncSession, actor: Actor, conversation_id: int) -> None:
     conversation = await get_conversation(session, actor, conversation_id)
     await session.execute(
-        delete(ConversationRead).where(ConversationRead.user_id == actor.user_id,
-                                       ConversationRead.conversation_id == conversation.id)
+        delete(ConversationRead).where(
+            ConversationRead.user_id == actor.user_id,
+            ConversationRead.conversation_id == conversation.id,
+        )
     )
-    emit(session, ReadEvent(workspace_id=actor.workspace_id, user_ids=[actor.user_id],
-                            actor_user_id=actor.user_id, conversation_id=conversation.id,
-                            read=False))
+    emit(
+        session,
+        ReadEvent(
+            workspace_id=actor.workspace_id,
+            user_ids=[actor.user_id],
+            actor_user_id=actor.user_id,
+            conversation_id=conversation.id,
+            read=False,
+        ),
+    )

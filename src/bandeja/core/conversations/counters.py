@@ -79,8 +79,12 @@ def _count_after_flush(session: Session, _flush: UOWTransaction) -> None:
     table = ConversationCount.__table__
     for (workspace_id, channel_id, kind, status, assignee_id), n in cells:
         stmt = dialect_insert(connection.dialect.name, table).values(
-            workspace_id=workspace_id, channel_account_id=channel_id, kind=kind, status=status,
-            assignee_id=assignee_id, n=n,
+            workspace_id=workspace_id,
+            channel_account_id=channel_id,
+            kind=kind,
+            status=status,
+            assignee_id=assignee_id,
+            n=n,
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=list(_KEY_FIELDS), set_={"n": table.c.n + stmt.excluded.n}
@@ -91,16 +95,23 @@ def _count_after_flush(session: Session, _flush: UOWTransaction) -> None:
 async def rebuild(session: AsyncSession, workspace_id: int) -> int:
     """Recompute every counter cell of a workspace from the conversations; returns the cells."""
     C = Conversation
-    await session.execute(delete(ConversationCount).where(ConversationCount.workspace_id == workspace_id))
+    await session.execute(
+        delete(ConversationCount).where(ConversationCount.workspace_id == workspace_id)
+    )
     rows = await session.execute(
         select(C.channel_account_id, C.kind, C.status, C.assignee_id, func.count())
         .where(C.workspace_id == workspace_id)
         .group_by(C.channel_account_id, C.kind, C.status, C.assignee_id)
     )
     cells = [
-        ConversationCount(workspace_id=workspace_id, channel_account_id=channel_id,
-                          kind=str(_value(kind)), status=str(_value(status)),
-                          assignee_id=assignee_id or 0, n=n)
+        ConversationCount(
+            workspace_id=workspace_id,
+            channel_account_id=channel_id,
+            kind=str(_value(kind)),
+            status=str(_value(status)),
+            assignee_id=assignee_id or 0,
+            n=n,
+        )
         for channel_id, kind, status, assignee_id, n in rows
     ]
     session.add_all(cells)

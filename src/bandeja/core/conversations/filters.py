@@ -58,6 +58,12 @@ class ConversationFilter(BaseModel):
     def only_counter_fields(self) -> bool:
         """True when the live counters can answer this filter's counts (no scan needed)."""
         return not (
-            self.team_id or self.tag_ids or self.priorities or self.q or self.since
-            or self.until or self.unread is not None or self.contact_id
+            self.team_id
+            or self.tag_ids
+            or self.priorities
+            or self.q
+            or self.since
+            or self.until
+            or self.unread is not None
+            or self.contact_id
         )

@@ -3,10 +3,20 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin, UTCDateTime, utcnow
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin, UTCDateTime, utcnow
 
 
 class Kind(enum.StrEnum):
@@ -39,7 +49,9 @@ class Conversation(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "conversations"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     channel_account_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("channel_accounts.id", ondelete="CASCADE")
     )
@@ -48,11 +60,14 @@ class Conversation(IdMixin, CreatedMixin, Base):
     thread_key: Mapped[str] = mapped_column(String(300))
     subject: Mapped[str | None] = mapped_column(Text)
     post_url: Mapped[str | None] = mapped_column(String(2000))
-    status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=16),
-                                           default=Status.open)
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=16), default=Status.open
+    )
     follow_up_until: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
-    assignee_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL")
+    )
     team_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("teams.id", ondelete="SET NULL"))
     priority: Mapped[int] = mapped_column(SmallInteger, default=int(Priority.none))
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -69,13 +84,25 @@ class Conversation(IdMixin, CreatedMixin, Base):
         # "All" lists with no status filter, and date ranges.
         Index("ix_conversations_activity", "workspace_id", "last_activity_at", "id"),
         # "Mine" and "assigned to X": equality on assignee, then the same order.
-        Index("ix_conversations_assignee", "workspace_id", "assignee_id", "status",
-              "last_activity_at", "id"),
+        Index(
+            "ix_conversations_assignee",
+            "workspace_id",
+            "assignee_id",
+            "status",
+            "last_activity_at",
+            "id",
+        ),
         # The unassigned queue. `assignee_id IS NULL` cannot use the composite index above for
         # ordering on PostgreSQL; a partial index keeps it a straight index walk.
-        Index("ix_conversations_unassigned", "workspace_id", "status", "last_activity_at", "id",
-              postgresql_where=text("assignee_id IS NULL"),
-              sqlite_where=text("assignee_id IS NULL")),
+        Index(
+            "ix_conversations_unassigned",
+            "workspace_id",
+            "status",
+            "last_activity_at",
+            "id",
+            postgresql_where=text("assignee_id IS NULL"),
+            sqlite_where=text("assignee_id IS NULL"),
+        ),
         # Lists restricted to a few channel accounts (agents, platform filters).
         Index("ix_conversations_channel", "channel_account_id", "status", "last_activity_at", "id"),
         # A contact's history across channels.

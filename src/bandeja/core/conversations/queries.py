@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bandeja.core.access import Actor, visible_channels
-from bandeja.core.channels.models import ChannelAccount
+from bandeja.core.channels.models import ChannelAccount, Platform
 from bandeja.core.contacts.models import Contact
 from bandeja.core.conversations import search
 from bandeja.core.conversations.filters import ConversationFilter
@@ -83,8 +83,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 def _channels_of_platforms(actor: Actor, platforms: Iterable[str]) -> Any:
     return (
         select(ChannelAccount.id)
-        .where(ChannelAccount.workspace_id == actor.workspace_id,
-               ChannelAccount.platform.in_(list(platforms)))
+        .where(
+            ChannelAccount.workspace_id == actor.workspace_id,
+            ChannelAccount.platform.in_(list(platforms)),
+        )
         .scalar_subquery()
     )
 
@@ -152,11 +154,17 @@ def filter_clauses(
     return where
 
 
-def _summary_select() -> Select[Any]:
+def _summary_select() -> Select[Conversation, str, str | None, Platform, str, str]:
     assignee = aliased(User)
     return (
-        select(C, Contact.name, Contact.avatar_url, ChannelAccount.platform, ChannelAccount.name,
-               assignee.name)
+        select(
+            C,
+            Contact.name,
+            Contact.avatar_url,
+            ChannelAccount.platform,
+            ChannelAccount.name,
+            assignee.name,
+        )
         .join(Contact, Contact.id == C.contact_id)
         .join(ChannelAccount, ChannelAccount.id == C.channel_account_id)
         .outerjoin(assignee, assignee.id == C.assignee_id)
@@ -186,7 +194,7 @@ async def _read_at(session: AsyncSession, actor: Actor, ids: Sequence[int]) -> d
             ConversationRead.user_id == actor.user_id, ConversationRead.conversation_id.in_(ids)
         )
     )
-    return {conversation_id: read_at for conversation_id, read_at in rows}
+    return dict(rows.tuples().all())
 
 
 def _is_unread(conversation: Conversation, read_at: datetime | None) -> bool:
@@ -203,11 +211,13 @@ def _summary(row: Any, tags: list[TagRef], read_at: datetime | None) -> dict[str
         "status": conversation.status,
         "follow_up_until": conversation.follow_up_until,
         "priority": Priority(conversation.priority).name,
-        "channel": ChannelRef(id=conversation.channel_account_id, platform=platform,
-                              name=channel_name),
+        "channel": ChannelRef(
+            id=conversation.channel_account_id, platform=platform, name=channel_name
+        ),
         "contact": ContactRef(id=conversation.contact_id, name=contact_name, avatar_url=avatar),
         "assignee": UserRef(id=conversation.assignee_id, name=assignee_name)
-        if conversation.assignee_id is not None else None,
+        if conversation.assignee_id is not None
+        else None,
         "team_id": conversation.team_id,
         "tags": tags,
         "snippet": conversation.last_message_preview,
@@ -262,7 +272,9 @@ async def list_conversations(
     return ConversationPage(items=items, next_cursor=next_cursor, counts=counts)
 
 
-def _facets(actor: Actor, spec: ConversationFilter, cells: Iterable[tuple[str, int, int]]) -> Counts:
+def _facets(
+    actor: Actor, spec: ConversationFilter, cells: Iterable[tuple[str, int, int]]
+) -> Counts:
     """Turn (status, assignee_id or 0, n) cells into status and assignee facets."""
     wanted_status = {s.value for s in spec.status}
 
@@ -319,9 +331,12 @@ async def count_cells(
         )
         return [(s, a, int(n)) for s, a, n in await session.execute(stmt)]
     where = filter_clauses(session, actor, spec, skip_status=True, skip_assignee=True)
-    stmt = select(C.status, C.assignee_id, func.count()).where(*where).group_by(C.status,
-                                                                                  C.assignee_id)
-    return [(str(s), a or 0, int(n)) for s, a, n in await session.execute(stmt)]
+    scan = (
+        select(C.status, C.assignee_id, func.count())
+        .where(*where)
+        .group_by(C.status, C.assignee_id)
+    )
+    return [(s.value, a or 0, int(n)) for s, a, n in await session.execute(scan)]
 
 
 async def count_conversations(
@@ -330,11 +345,15 @@ async def count_conversations(
     return _facets(actor, spec, await count_cells(session, actor, spec))
 
 
-def facets_for(actor: Actor, spec: ConversationFilter, cells: Iterable[tuple[str, int, int]]) -> Counts:
+def facets_for(
+    actor: Actor, spec: ConversationFilter, cells: Iterable[tuple[str, int, int]]
+) -> Counts:
     return _facets(actor, spec, cells)
 
 
-async def get_conversation(session: AsyncSession, actor: Actor, conversation_id: int) -> Conversation:
+async def get_conversation(
+    session: AsyncSession, actor: Actor, conversation_id: int
+) -> Conversation:
     """The conversation if ``actor`` may see it. Invisible and missing look the same: 404."""
     conversation = (
         await session.execute(select(C).where(C.id == conversation_id, *scope_clauses(actor)))

@@ -22,7 +22,9 @@ def match(dialect_name: str, query: str) -> ColumnElement[bool]:
     if not words:
         return false()
     if dialect_name == "postgresql":
-        vector = func.to_tsvector(literal_column("'simple'::regconfig"), Conversation.search_document)
+        vector = func.to_tsvector(
+            literal_column("'simple'::regconfig"), Conversation.search_document
+        )
         tsquery = func.to_tsquery(
             literal_column("'simple'::regconfig"), " & ".join(f"{w}:*" for w in words)
         )

@@ -51,8 +51,11 @@ async def _find_conversation(
     return (
         await session.execute(
             select(Conversation)
-            .where(Conversation.channel_account_id == channel_account_id,
-                   Conversation.kind == thread.kind, Conversation.thread_key == thread.key)
+            .where(
+                Conversation.channel_account_id == channel_account_id,
+                Conversation.kind == thread.kind,
+                Conversation.thread_key == thread.key,
+            )
             # Serialise writers of one conversation so that its counters and times stay exact.
             .with_for_update()
         )
@@ -60,8 +63,12 @@ async def _find_conversation(
 
 
 async def get_or_create_conversation(
-    session: AsyncSession, channel: ChannelAccount, contact: Contact, thread: ThreadInfo,
-    *, first_at: datetime,
+    session: AsyncSession,
+    channel: ChannelAccount,
+    contact: Contact,
+    thread: ThreadInfo,
+    *,
+    first_at: datetime,
 ) -> tuple[Conversation, bool]:
     conversation = await _find_conversation(session, channel.id, thread)
     if conversation is not None:
@@ -69,9 +76,14 @@ async def get_or_create_conversation(
     try:
         async with session.begin_nested():
             conversation = Conversation(
-                workspace_id=channel.workspace_id, channel_account_id=channel.id,
-                contact_id=contact.id, kind=thread.kind, thread_key=thread.key,
-                subject=thread.subject, post_url=thread.post_url, status=Status.open,
+                workspace_id=channel.workspace_id,
+                channel_account_id=channel.id,
+                contact_id=contact.id,
+                kind=thread.kind,
+                thread_key=thread.key,
+                subject=thread.subject,
+                post_url=thread.post_url,
+                status=Status.open,
                 last_activity_at=first_at,
                 search_document=search.initial_document(contact.name, thread.subject),
             )
@@ -82,9 +94,14 @@ async def get_or_create_conversation(
         if conversation is None:  # pragma: no cover
             raise
         return conversation, False
-    emit(session, ConversationCreated(workspace_id=channel.workspace_id,
-                                      channel_account_id=channel.id,
-                                      conversation_id=conversation.id))
+    emit(
+        session,
+        ConversationCreated(
+            workspace_id=channel.workspace_id,
+            channel_account_id=channel.id,
+            conversation_id=conversation.id,
+        ),
+    )
     return conversation, True
 
 
@@ -93,8 +110,9 @@ async def find_by_external_id(
 ) -> Message | None:
     return (
         await session.execute(
-            select(Message).where(Message.channel_account_id == channel_account_id,
-                                  Message.external_id == external_id)
+            select(Message).where(
+                Message.channel_account_id == channel_account_id, Message.external_id == external_id
+            )
         )
     ).scalar_one_or_none()
 
@@ -136,28 +154,46 @@ def _attachment_label(message: Message) -> str:
     return "[" + ", ".join(sorted(kinds)) + "]"
 
 
-def _add_message(
-    session: AsyncSession, conversation: Conversation, message: Message
-) -> None:
+def _add_message(session: AsyncSession, conversation: Conversation, message: Message) -> None:
     changes = _apply(conversation, message)
-    emit(session, MessageCreated(
-        workspace_id=conversation.workspace_id, channel_account_id=conversation.channel_account_id,
-        conversation_id=conversation.id, message_id=message.id, direction=message.direction,
-        sent_at=message.sent_at, actor_user_id=message.author_user_id,
-    ))
-    if changes:
-        if changes.get("status") == Status.open.value:
-            record(session, workspace_id=conversation.workspace_id, verb="conversation.reopened",
-                   actor_user_id=None, conversation_id=conversation.id, reason="new_message")
-        emit(session, ConversationChanged(
+    emit(
+        session,
+        MessageCreated(
             workspace_id=conversation.workspace_id,
             channel_account_id=conversation.channel_account_id,
-            conversation_id=conversation.id, changes=changes,
-        ))
+            conversation_id=conversation.id,
+            message_id=message.id,
+            direction=message.direction,
+            sent_at=message.sent_at,
+            actor_user_id=message.author_user_id,
+        ),
+    )
+    if changes:
+        if changes.get("status") == Status.open.value:
+            record(
+                session,
+                workspace_id=conversation.workspace_id,
+                verb="conversation.reopened",
+                actor_user_id=None,
+                conversation_id=conversation.id,
+                reason="new_message",
+            )
+        emit(
+            session,
+            ConversationChanged(
+                workspace_id=conversation.workspace_id,
+                channel_account_id=conversation.channel_account_id,
+                conversation_id=conversation.id,
+                changes=changes,
+            ),
+        )
 
 
 async def receive_message(
-    session: AsyncSession, channel: ChannelAccount, sender: IdentityInfo, thread: ThreadInfo,
+    session: AsyncSession,
+    channel: ChannelAccount,
+    sender: IdentityInfo,
+    thread: ThreadInfo,
     incoming: IncomingMessage,
 ) -> tuple[Message, bool]:
     """Store an inbound message once. Returns the message and whether it was new."""
@@ -174,11 +210,17 @@ async def receive_message(
         session, channel, contact, thread, first_at=incoming.sent_at
     )
     message = Message(
-        workspace_id=channel.workspace_id, conversation_id=conversation.id,
-        channel_account_id=channel.id, direction=Direction.inbound,
-        author_type=AuthorType.contact, author_contact_id=contact.id, text=incoming.text,
-        attachments=incoming.attachments, external_id=incoming.external_id,
-        reply_to_external_id=incoming.reply_to_external_id, sent_at=incoming.sent_at,
+        workspace_id=channel.workspace_id,
+        conversation_id=conversation.id,
+        channel_account_id=channel.id,
+        direction=Direction.inbound,
+        author_type=AuthorType.contact,
+        author_contact_id=contact.id,
+        text=incoming.text,
+        attachments=incoming.attachments,
+        external_id=incoming.external_id,
+        reply_to_external_id=incoming.reply_to_external_id,
+        sent_at=incoming.sent_at,
         status=DeliveryStatus.received,
     )
     try:
@@ -196,17 +238,30 @@ async def receive_message(
 
 
 async def record_outbound(
-    session: AsyncSession, conversation: Conversation, *, text: str, sent_at: datetime,
-    author_type: AuthorType, author_user_id: int | None = None,
-    status: DeliveryStatus = DeliveryStatus.queued, external_id: str | None = None,
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    text: str,
+    sent_at: datetime,
+    author_type: AuthorType,
+    author_user_id: int | None = None,
+    status: DeliveryStatus = DeliveryStatus.queued,
+    external_id: str | None = None,
     attachments: list[dict[str, Any]] | None = None,
 ) -> Message:
     """Store an outbound message (a reply, a bot answer, or an echo from the native app)."""
     message = Message(
-        workspace_id=conversation.workspace_id, conversation_id=conversation.id,
-        channel_account_id=conversation.channel_account_id, direction=Direction.outbound,
-        author_type=author_type, author_user_id=author_user_id, text=text,
-        attachments=attachments or [], external_id=external_id, sent_at=sent_at, status=status,
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        channel_account_id=conversation.channel_account_id,
+        direction=Direction.outbound,
+        author_type=author_type,
+        author_user_id=author_user_id,
+        text=text,
+        attachments=attachments or [],
+        external_id=external_id,
+        sent_at=sent_at,
+        status=status,
     )
     session.add(message)
     await session.flush()

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, Text
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin, JsonDoc
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin, JsonDoc
 
 
 class Direction(enum.StrEnum):
@@ -48,7 +48,9 @@ STATUS_RANK = {
 class Message(IdMixin, CreatedMixin, Base):
     __tablename__ = "messages"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     conversation_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("conversations.id", ondelete="CASCADE")
     )
@@ -82,9 +84,14 @@ class Message(IdMixin, CreatedMixin, Base):
 
     __table_args__ = (
         # Idempotent ingest: a platform message id is stored once per channel account.
-        Index("uq_messages_external", "channel_account_id", "external_id", unique=True,
-              postgresql_where=sql_text("external_id IS NOT NULL"),
-              sqlite_where=sql_text("external_id IS NOT NULL")),
+        Index(
+            "uq_messages_external",
+            "channel_account_id",
+            "external_id",
+            unique=True,
+            postgresql_where=sql_text("external_id IS NOT NULL"),
+            sqlite_where=sql_text("external_id IS NOT NULL"),
+        ),
         # Opening a conversation: its messages newest first, keyset on (sent_at, id).
         Index("ix_messages_thread", "conversation_id", "sent_at", "id"),
     )

@@ -14,7 +14,11 @@ MAX_PAGE = 200
 
 
 async def list_messages(
-    session: AsyncSession, actor: Actor, conversation_id: int, *, before: str | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    conversation_id: int,
+    *,
+    before: str | None = None,
     limit: int = 50,
 ) -> MessagePage:
     """A conversation's messages, newest first (by platform time); ``before`` pages back."""
@@ -34,10 +38,14 @@ async def messages_page(
             tuple_(Message.sent_at, Message.id) < tuple_(literal(at, UTCDateTime()), literal(ident))
         )
     rows = (
-        await session.execute(
-            stmt.order_by(Message.sent_at.desc(), Message.id.desc()).limit(limit + 1)
+        (
+            await session.execute(
+                stmt.order_by(Message.sent_at.desc(), Message.id.desc()).limit(limit + 1)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = encode_cursor(rows[-1].sent_at, rows[-1].id) if more and rows else None

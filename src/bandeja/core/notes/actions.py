@@ -40,11 +40,16 @@ async def resolve_mentions(session: AsyncSession, workspace_id: int, text: str) 
     if not handles:
         return []
     members = (
-        await session.execute(
-            select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.workspace_id == workspace_id, User.is_active.is_(True))
+        (
+            await session.execute(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.workspace_id == workspace_id, User.is_active.is_(True))
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     return sorted(u.id for u in members if user_handles(u) & handles)
 
 
@@ -56,17 +61,40 @@ async def add_note(session: AsyncSession, actor: Actor, conversation_id: int, te
         raise InvalidInput(f"a note can have at most {MAX_NOTE} characters")
     conversation = await get_conversation(session, actor, conversation_id)
     mentioned = await resolve_mentions(session, actor.workspace_id, text)
-    note = Note(workspace_id=actor.workspace_id, conversation_id=conversation.id,
-                author_id=actor.user_id, text=text)
+    note = Note(
+        workspace_id=actor.workspace_id,
+        conversation_id=conversation.id,
+        author_id=actor.user_id,
+        text=text,
+    )
     session.add(note)
     await session.flush()
     session.add_all(NoteMention(note_id=note.id, user_id=uid) for uid in mentioned)
-    record(session, workspace_id=actor.workspace_id, conversation_id=conversation.id,
-           verb="note.added", actor_user_id=actor.user_id, note_id=note.id,
-           mentioned_user_ids=mentioned)
-    emit(session, NoteCreated(workspace_id=actor.workspace_id,
-                              channel_account_id=conversation.channel_account_id,
-                              actor_user_id=actor.user_id, conversation_id=conversation.id,
-                              note_id=note.id, mentioned_user_ids=mentioned))
-    return NoteOut(id=note.id, conversation_id=conversation.id, author_id=actor.user_id,
-                   text=text, mentioned_user_ids=mentioned, created_at=note.created_at)
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        conversation_id=conversation.id,
+        verb="note.added",
+        actor_user_id=actor.user_id,
+        note_id=note.id,
+        mentioned_user_ids=mentioned,
+    )
+    emit(
+        session,
+        NoteCreated(
+            workspace_id=actor.workspace_id,
+            channel_account_id=conversation.channel_account_id,
+            actor_user_id=actor.user_id,
+            conversation_id=conversation.id,
+            note_id=note.id,
+            mentioned_user_ids=mentioned,
+        ),
+    )
+    return NoteOut(
+        id=note.id,
+        conversation_id=conversation.id,
+        author_id=actor.user_id,
+        text=text,
+        mentioned_user_ids=mentioned,
+        created_at=note.created_at,
+    )

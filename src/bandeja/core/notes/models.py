@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin
 
 
 class Note(IdMixin, CreatedMixin, Base):
@@ -11,11 +11,15 @@ class Note(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "notes"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     conversation_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("conversations.id", ondelete="CASCADE")
     )
-    author_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("users.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("users.id", ondelete="SET NULL")
+    )
     text: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (Index("ix_notes_conversation", "conversation_id", "id"),)

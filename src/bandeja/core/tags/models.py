@@ -5,7 +5,7 @@ import enum
 from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin
 
 
 class TagGroup(enum.StrEnum):
@@ -20,10 +20,13 @@ class TagGroup(enum.StrEnum):
 class Tag(IdMixin, CreatedMixin, Base):
     __tablename__ = "tags"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     name: Mapped[str] = mapped_column(String(100))
-    group: Mapped[TagGroup] = mapped_column(Enum(TagGroup, native_enum=False, length=16),
-                                            default=TagGroup.other)
+    group: Mapped[TagGroup] = mapped_column(
+        Enum(TagGroup, native_enum=False, length=16), default=TagGroup.other
+    )
     color: Mapped[str] = mapped_column(String(16), default="#6b7280")
 
     __table_args__ = (Index("uq_tags_workspace_name", "workspace_id", "name", unique=True),)

@@ -32,16 +32,26 @@ async def add_member(
     email = data.email.lower()
     user = (await session.execute(select(User).where(User.email == email))).scalar_one_or_none()
     if user is None:
-        user = User(email=email, name=data.name.strip(), password_hash=hash_password(data.password),
-                    locale=data.locale)
+        user = User(
+            email=email,
+            name=data.name.strip(),
+            password_hash=hash_password(data.password),
+            locale=data.locale,
+        )
         session.add(user)
         await session.flush()
     elif await session.get(Membership, (workspace_id, user.id)) is not None:
         raise Conflict(f"{email} is already a member of this workspace")
     session.add(Membership(workspace_id=workspace_id, user_id=user.id, role=data.role))
     await session.flush()
-    record(session, workspace_id=workspace_id, verb="member.added",
-           actor_user_id=actor.user_id if actor else None, user_id=user.id, role=data.role.value)
+    record(
+        session,
+        workspace_id=workspace_id,
+        verb="member.added",
+        actor_user_id=actor.user_id if actor else None,
+        user_id=user.id,
+        role=data.role.value,
+    )
     emit(session, WorkspaceChanged(workspace_id=workspace_id, what="users"))
     return user
 
@@ -56,9 +66,11 @@ async def _membership(session: AsyncSession, actor: Actor, user_id: int) -> Memb
 async def _owners(session: AsyncSession, workspace_id: int) -> int:
     return int(
         await session.scalar(
-            select(func.count()).select_from(Membership)
+            select(func.count())
+            .select_from(Membership)
             .where(Membership.workspace_id == workspace_id, Membership.role == Role.owner)
-        ) or 0
+        )
+        or 0
     )
 
 
@@ -69,8 +81,9 @@ async def set_channel_access(
     found = set(
         (
             await session.execute(
-                select(ChannelAccount.id).where(ChannelAccount.workspace_id == workspace_id,
-                                                ChannelAccount.id.in_(wanted))
+                select(ChannelAccount.id).where(
+                    ChannelAccount.workspace_id == workspace_id, ChannelAccount.id.in_(wanted)
+                )
             )
         ).scalars()
     )
@@ -78,8 +91,9 @@ async def set_channel_access(
         raise InvalidInput(f"unknown channel account ids: {sorted(wanted - found)}")
     in_workspace = select(ChannelAccount.id).where(ChannelAccount.workspace_id == workspace_id)
     await session.execute(
-        delete(ChannelMember).where(ChannelMember.user_id == user_id,
-                                    ChannelMember.channel_account_id.in_(in_workspace))
+        delete(ChannelMember).where(
+            ChannelMember.user_id == user_id, ChannelMember.channel_account_id.in_(in_workspace)
+        )
     )
     session.add_all(ChannelMember(channel_account_id=c, user_id=user_id) for c in sorted(wanted))
 
@@ -106,26 +120,42 @@ async def update_member(
         user.locale = patch.locale
     if patch.channel_account_ids is not None:
         await set_channel_access(session, actor.workspace_id, user_id, patch.channel_account_ids)
-    record(session, workspace_id=actor.workspace_id, verb="member.updated",
-           actor_user_id=actor.user_id, user_id=user_id,
-           **patch.model_dump(exclude_none=True, mode="json"))
-    emit(session, WorkspaceChanged(workspace_id=actor.workspace_id, what="users",
-                                   actor_user_id=actor.user_id))
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        verb="member.updated",
+        actor_user_id=actor.user_id,
+        user_id=user_id,
+        **patch.model_dump(exclude_none=True, mode="json"),
+    )
+    emit(
+        session,
+        WorkspaceChanged(
+            workspace_id=actor.workspace_id, what="users", actor_user_id=actor.user_id
+        ),
+    )
     return user
 
 
 async def create_team(session: AsyncSession, actor: Actor, data: TeamIn) -> Team:
     require_admin(actor)
     name = data.name.strip()
-    if await session.scalar(select(Team.id).where(Team.workspace_id == actor.workspace_id,
-                                                  Team.name == name)):
+    if await session.scalar(
+        select(Team.id).where(Team.workspace_id == actor.workspace_id, Team.name == name)
+    ):
         raise Conflict(f"a team named {name!r} already exists")
     team = Team(workspace_id=actor.workspace_id, name=name)
     session.add(team)
     await session.flush()
     await _set_team_members(session, actor, team, data.member_ids)
-    record(session, workspace_id=actor.workspace_id, verb="team.created",
-           actor_user_id=actor.user_id, team_id=team.id, name=name)
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        verb="team.created",
+        actor_user_id=actor.user_id,
+        team_id=team.id,
+        name=name,
+    )
     emit(session, WorkspaceChanged(workspace_id=actor.workspace_id, what="teams"))
     return team
 
@@ -137,8 +167,14 @@ async def update_team(session: AsyncSession, actor: Actor, team_id: int, data: T
         raise NotFound(f"team {team_id} not found")
     team.name = data.name.strip()
     await _set_team_members(session, actor, team, data.member_ids)
-    record(session, workspace_id=actor.workspace_id, verb="team.updated",
-           actor_user_id=actor.user_id, team_id=team.id, name=team.name)
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        verb="team.updated",
+        actor_user_id=actor.user_id,
+        team_id=team.id,
+        name=team.name,
+    )
     emit(session, WorkspaceChanged(workspace_id=actor.workspace_id, what="teams"))
     return team
 
@@ -150,8 +186,9 @@ async def _set_team_members(
     members = set(
         (
             await session.execute(
-                select(Membership.user_id).where(Membership.workspace_id == actor.workspace_id,
-                                                 Membership.user_id.in_(wanted))
+                select(Membership.user_id).where(
+                    Membership.workspace_id == actor.workspace_id, Membership.user_id.in_(wanted)
+                )
             )
         ).scalars()
     )
@@ -164,15 +201,19 @@ async def _set_team_members(
 async def create_api_token(
     session: AsyncSession, *, workspace_id: int, email: str, name: str = "cli"
 ) -> str:
-    """A new API token for a member; only its hash is stored, so this is the one chance to see it."""
+    """A new API token for a member. Only its hash is stored: this is the one chance to see it."""
     user = (
         await session.execute(select(User).where(User.email == email.lower()))
     ).scalar_one_or_none()
     if user is None or await session.get(Membership, (workspace_id, user.id)) is None:
         raise NotFound(f"{email} is not a member of this workspace")
     token = new_token()
-    session.add(ApiToken(workspace_id=workspace_id, user_id=user.id, name=name,
-                         token_hash=hash_token(token)))
-    record(session, workspace_id=workspace_id, verb="token.created", actor_user_id=user.id,
-           name=name)
+    session.add(
+        ApiToken(
+            workspace_id=workspace_id, user_id=user.id, name=name, token_hash=hash_token(token)
+        )
+    )
+    record(
+        session, workspace_id=workspace_id, verb="token.created", actor_user_id=user.id, name=name
+    )
     return token

@@ -32,22 +32,33 @@ async def _actor(session: AsyncSession, workspace_id: int, user_id: int) -> Acto
         await session.execute(
             select(Membership.role, User.name)
             .join(User, User.id == Membership.user_id)
-            .where(Membership.workspace_id == workspace_id, Membership.user_id == user_id,
-                   User.is_active.is_(True))
+            .where(
+                Membership.workspace_id == workspace_id,
+                Membership.user_id == user_id,
+                User.is_active.is_(True),
+            )
         )
     ).one_or_none()
-    return Actor(user_id=user_id, workspace_id=workspace_id, role=row[0], name=row[1]) if row else None
+    return (
+        Actor(user_id=user_id, workspace_id=workspace_id, role=row[0], name=row[1]) if row else None
+    )
 
 
 async def actor_for_token(session: AsyncSession, token: str) -> Actor:
     row = (
         await session.execute(
             select(ApiToken, Membership.role, User.name)
-            .join(Membership, (Membership.workspace_id == ApiToken.workspace_id)
-                  & (Membership.user_id == ApiToken.user_id))
+            .join(
+                Membership,
+                (Membership.workspace_id == ApiToken.workspace_id)
+                & (Membership.user_id == ApiToken.user_id),
+            )
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None),
-                   User.is_active.is_(True))
+            .where(
+                ApiToken.token_hash == hash_token(token),
+                ApiToken.revoked_at.is_(None),
+                User.is_active.is_(True),
+            )
         )
     ).one_or_none()
     if row is None:
@@ -58,20 +69,28 @@ async def actor_for_token(session: AsyncSession, token: str) -> Actor:
         await session.execute(
             update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
         )
-    return Actor(user_id=api_token.user_id, workspace_id=api_token.workspace_id, role=role,
-                 name=name)
+    return Actor(
+        user_id=api_token.user_id, workspace_id=api_token.workspace_id, role=role, name=name
+    )
 
 
 async def login(
-    session: AsyncSession, *, email: str, password: str, workspace_slug: str | None,
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    workspace_slug: str | None,
     lifetime: timedelta,
 ) -> BrowserSession:
     user = (
         await session.execute(select(User).where(User.email == email.strip().lower()))
     ).scalar_one_or_none()
     # Always run the password hash, so that timing does not reveal which e-mails exist.
-    if not verify_password(user.password_hash if user else None, password) or user is None \
-            or not user.is_active:
+    if (
+        not verify_password(user.password_hash if user else None, password)
+        or user is None
+        or not user.is_active
+    ):
         raise Unauthenticated("wrong e-mail or password")
     stmt = (
         select(Membership.workspace_id)
@@ -87,17 +106,24 @@ async def login(
     actor = await _actor(session, workspace_id, user.id)
     assert actor is not None
     token, csrf = new_token(), secrets.token_urlsafe(24)
-    session.add(AuthSession(workspace_id=workspace_id, user_id=user.id,
-                            token_hash=hash_token(token), csrf_token=csrf,
-                            expires_at=utcnow() + lifetime))
+    session.add(
+        AuthSession(
+            workspace_id=workspace_id,
+            user_id=user.id,
+            token_hash=hash_token(token),
+            csrf_token=csrf,
+            expires_at=utcnow() + lifetime,
+        )
+    )
     return BrowserSession(token=token, csrf_token=csrf, actor=actor)
 
 
 async def browser_session(session: AsyncSession, token: str) -> BrowserSession:
     auth = (
         await session.execute(
-            select(AuthSession).where(AuthSession.token_hash == hash_token(token),
-                                      AuthSession.expires_at > utcnow())
+            select(AuthSession).where(
+                AuthSession.token_hash == hash_token(token), AuthSession.expires_at > utcnow()
+            )
         )
     ).scalar_one_or_none()
     actor = await _actor(session, auth.workspace_id, auth.user_id) if auth else None

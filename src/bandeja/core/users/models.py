@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin
 
 
 class Role(enum.StrEnum):
@@ -46,7 +46,9 @@ class Membership(CreatedMixin, Base):
 class Team(IdMixin, CreatedMixin, Base):
     __tablename__ = "teams"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     name: Mapped[str] = mapped_column(String(200))
 
     __table_args__ = (Index("uq_teams_workspace_name", "workspace_id", "name", unique=True),)
@@ -68,7 +70,9 @@ class ApiToken(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "api_tokens"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200), default="")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -81,7 +85,9 @@ class AuthSession(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "auth_sessions"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     csrf_token: Mapped[str] = mapped_column(String(64))

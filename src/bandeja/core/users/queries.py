@@ -35,19 +35,30 @@ async def list_members(session: AsyncSession, actor: Actor) -> list[UserOut]:
     ):
         teams[user_id].append(team_id)
     return [
-        UserOut(id=u.id, email=u.email, name=u.name, role=role, locale=u.locale,
-                avatar_url=u.avatar_url, channel_account_ids=sorted(channels[u.id]),
-                team_ids=sorted(teams[u.id]))
+        UserOut(
+            id=u.id,
+            email=u.email,
+            name=u.name,
+            role=role,
+            locale=u.locale,
+            avatar_url=u.avatar_url,
+            channel_account_ids=sorted(channels[u.id]),
+            team_ids=sorted(teams[u.id]),
+        )
         for u, role in rows
     ]
 
 
 async def list_teams(session: AsyncSession, actor: Actor) -> list[TeamOut]:
     teams = (
-        await session.execute(
-            select(Team).where(Team.workspace_id == actor.workspace_id).order_by(Team.name)
+        (
+            await session.execute(
+                select(Team).where(Team.workspace_id == actor.workspace_id).order_by(Team.name)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     members: dict[int, list[int]] = defaultdict(list)
     for team_id, user_id in await session.execute(
         select(TeamMember.team_id, TeamMember.user_id)

@@ -29,18 +29,34 @@ def _check_may_edit(actor: Actor, view: View | None, shared: bool) -> None:
 
 
 def _emit(session: AsyncSession, actor: Actor, view: View, verb: str) -> None:
-    record(session, workspace_id=actor.workspace_id, verb=verb, actor_user_id=actor.user_id,
-           view_id=view.id, name=view.name)
-    emit(session, WorkspaceChanged(
-        workspace_id=actor.workspace_id, what="views", actor_user_id=actor.user_id,
-        user_ids=None if view.shared else [view.owner_id],
-    ))
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        verb=verb,
+        actor_user_id=actor.user_id,
+        view_id=view.id,
+        name=view.name,
+    )
+    emit(
+        session,
+        WorkspaceChanged(
+            workspace_id=actor.workspace_id,
+            what="views",
+            actor_user_id=actor.user_id,
+            user_ids=None if view.shared else [view.owner_id],
+        ),
+    )
 
 
 async def create_view(session: AsyncSession, actor: Actor, data: ViewIn) -> View:
-    view = View(workspace_id=actor.workspace_id, owner_id=actor.user_id, name=data.name,
-                shared=data.shared, position=data.position,
-                filters=data.filters.model_dump(mode="json", exclude_defaults=True))
+    view = View(
+        workspace_id=actor.workspace_id,
+        owner_id=actor.user_id,
+        name=data.name,
+        shared=data.shared,
+        position=data.position,
+        filters=data.filters.model_dump(mode="json", exclude_defaults=True),
+    )
     session.add(view)
     await session.flush()
     _emit(session, actor, view, "view.created")

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bandeja.storage.base import BigId, Base, CreatedMixin, IdMixin
+from bandeja.storage.base import Base, BigId, CreatedMixin, IdMixin
 
 
 class View(IdMixin, CreatedMixin, Base):
@@ -16,7 +16,9 @@ class View(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "views"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     owner_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     shared: Mapped[bool] = mapped_column(Boolean, default=False)

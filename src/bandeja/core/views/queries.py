@@ -12,26 +12,51 @@ from bandeja.core.views.schemas import ViewOut
 
 
 def view_out(view: View, count: int | None = None) -> ViewOut:
-    return ViewOut(id=view.id, name=view.name, builtin=False, shared=view.shared,
-                   owner_id=view.owner_id, position=view.position,
-                   filters=ConversationFilter.model_validate(view.filters), count=count)
+    return ViewOut(
+        id=view.id,
+        name=view.name,
+        builtin=False,
+        shared=view.shared,
+        owner_id=view.owner_id,
+        position=view.position,
+        filters=ConversationFilter.model_validate(view.filters),
+        count=count,
+    )
 
 
-async def list_views(session: AsyncSession, actor: Actor, *, with_counts: bool = True) -> list[ViewOut]:
+async def list_views(
+    session: AsyncSession, actor: Actor, *, with_counts: bool = True
+) -> list[ViewOut]:
     """Built-in views first, then shared and personal saved views, each with its total."""
     out: list[ViewOut] = []
     for key, (name, spec) in BUILTIN_VIEWS.items():
         count = (await count_conversations(session, actor, spec)).total if with_counts else None
-        out.append(ViewOut(id=key, name=name, builtin=True, shared=True, owner_id=None,
-                           position=0, filters=spec, count=count))
-    saved = (
-        await session.execute(
-            select(View)
-            .where(View.workspace_id == actor.workspace_id,
-                   or_(View.shared.is_(True), View.owner_id == actor.user_id))
-            .order_by(View.position, View.name, View.id)
+        out.append(
+            ViewOut(
+                id=key,
+                name=name,
+                builtin=True,
+                shared=True,
+                owner_id=None,
+                position=0,
+                filters=spec,
+                count=count,
+            )
         )
-    ).scalars().all()
+    saved = (
+        (
+            await session.execute(
+                select(View)
+                .where(
+                    View.workspace_id == actor.workspace_id,
+                    or_(View.shared.is_(True), View.owner_id == actor.user_id),
+                )
+                .order_by(View.position, View.name, View.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for view in saved:
         spec = ConversationFilter.model_validate(view.filters)
         count = (await count_conversations(session, actor, spec)).total if with_counts else None

@@ -1,0 +1,7 @@
+from fastapi import APIRouter
+
+from bandeja.web.api import auth, channels, contacts, conversations, tags, teams, users, views
+
+router = APIRouter()
+for module in (auth, conversations, views, tags, teams, users, contacts, channels):
+    router.include_router(module.router)

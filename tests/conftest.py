@@ -1,0 +1,120 @@
+"""Shared fixtures. Every database test runs twice: on SQLite and on a real PostgreSQL server
+started for the test session (``BANDEJA_TEST_BACKENDS=sqlite`` narrows that for a quick run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bandeja.config import Settings
+from bandeja.core.models import metadata
+from bandeja.storage.engine import create_engine, session_factory
+from bandeja.storage.migrate import upgrade
+from bandeja.web.app import create_app
+from tests.support.factory import Factory
+from tests.support.postgres import PostgresServer, postgres_server
+
+BACKENDS = [b.strip() for b in os.environ.get("BANDEJA_TEST_BACKENDS",
+                                               "sqlite,postgresql").split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        url = server.create_database("bandeja_test")
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="bandeja-test-"))
+        url = f"sqlite+aiosqlite:///{tmp / 'test.db'}"
+    engine = create_engine(url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def _wipe(engine: AsyncEngine) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+async def sessions(engine: AsyncEngine) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A session factory on a database emptied after the test."""
+    yield session_factory(engine)
+    await _wipe(engine)
+
+
+@pytest.fixture
+async def db(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def factory(db: AsyncSession) -> Factory:
+    return Factory(db)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(env="test", data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
+
+
+@pytest.fixture
+async def app(engine: AsyncEngine, sessions: object, settings: Settings) -> FastAPI:
+    return create_app(settings, engine=engine, background=False)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+class QueryCounter:
+    """Counts the SQL statements sent to the database (transaction control excluded)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _on_execute(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        head = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if head not in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}:
+            self.statements.append(statement)
+
+    @contextlib.contextmanager
+    def count(self) -> Iterator[list[str]]:
+        self.statements = []
+        event.listen(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+        try:
+            yield self.statements
+        finally:
+            event.remove(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+
+@pytest.fixture
+def queries(engine: AsyncEngine) -> QueryCounter:
+    return QueryCounter(engine)
