@@ -21,7 +21,9 @@ from bandeja.core.models import metadata
 from bandeja.storage.engine import create_engine, session_factory
 from bandeja.storage.migrate import upgrade
 from bandeja.web.app import create_app
-from tests.support.factory import Factory
+from bandeja.channels.sandbox.state import SandboxState
+from bandeja.jobs.runner import Workers
+from tests.support.factory import BOX, SECRET_KEY, Factory
 from tests.support.postgres import PostgresServer, postgres_server
 
 BACKENDS = [b.strip() for b in os.environ.get("BANDEJA_TEST_BACKENDS",
@@ -78,7 +80,7 @@ def factory(db: AsyncSession) -> Factory:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(env="test", data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
+    return Settings(env="test", data_dir=tmp_path, secret_key=SECRET_KEY)
 
 
 @pytest.fixture
@@ -118,3 +120,16 @@ class QueryCounter:
 @pytest.fixture
 def queries(engine: AsyncEngine) -> QueryCounter:
     return QueryCounter(engine)
+
+
+@pytest.fixture
+async def workers(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Workers]:
+    """The ingest and send workers, driven by the test (``await workers.drain()``); platform API
+    calls go to an in-process sandbox (see ``sandbox`` below) unless a test sets another."""
+    from bandeja.channels.sandbox.app import sandbox_transport
+
+    state = SandboxState()
+    runner = Workers(sessions, BOX, transport=sandbox_transport(state))
+    runner.sandbox = state  # type: ignore[attr-defined]
+    yield runner
+    await runner.stop()

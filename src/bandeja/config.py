@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         False, description="Mark the session cookie Secure (set it when served over HTTPS)."
     )
     default_locale: Literal["en", "es", "it"] = Field("en", description="Fallback UI language.")
+    workers_in_process: bool = Field(
+        True,
+        description="Run the ingest and send workers inside `bandeja serve`; set false when "
+        "`bandeja worker` processes run them.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:

@@ -23,7 +23,8 @@ from bandeja.core.workspaces.actions import create_workspace
 from bandeja.core.workspaces.models import Workspace
 
 PASSWORD = "correct horse battery"
-BOX = SecretBox("test-secret-key")
+SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
+BOX = SecretBox(SECRET_KEY)
 _seq = itertools.count(1)
 
 
@@ -53,13 +54,20 @@ class Factory:
     async def channel(
         self, workspace: Workspace, platform: Platform = Platform.instagram, *,
         members: list[User] | None = None, name: str | None = None,
+        external_id: str | None = None, credentials: dict[str, str] | None = None,
+        settings: dict[str, object] | None = None,
     ) -> ChannelAccount:
         n = next(_seq)
         channel = await create_channel_account(
             self.session, workspace_id=workspace.id, box=BOX,
-            data=ChannelAccountIn(platform=platform, external_id=f"acct-{n}",
-                                  name=name or f"{platform.value} {n}",
-                                  credentials={"signing_secret": f"secret-{n}"}),
+            data=ChannelAccountIn(
+                platform=platform, external_id=external_id or f"acct-{n}",
+                name=name or f"{platform.value} {n}",
+                credentials=credentials or {"signing_secret": f"secret-{n}",
+                                            "verify_token": f"verify-{n}",
+                                            "access_token": f"token-{n}"},
+                settings=dict(settings or {}),
+            ),
         )
         for member in members or []:
             await add_channel_member(self.session, workspace.id, channel.id, member.id)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bandeja.cli import admin, db, demo, serve
+from bandeja.cli import admin, channels, db, demo, events, serve, worker
 
 app = typer.Typer(
     name="bandeja",
@@ -17,10 +17,15 @@ app = typer.Typer(
 )
 app.command("serve", help="Serve the web app and API.")(serve.serve)
 app.command("demo", help="Load the demo workspace (once) and print its logins.")(demo.demo)
+app.command("worker", help="Run the background workers (ingest, send) without the web server.")(
+    worker.worker
+)
 app.add_typer(db.app, name="db")
 app.add_typer(admin.workspaces, name="workspaces")
 app.add_typer(admin.users, name="users")
 app.add_typer(admin.tokens, name="tokens")
+app.add_typer(channels.app, name="channels")
+app.add_typer(events.app, name="events")
 
 
 @app.callback()

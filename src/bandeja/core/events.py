@@ -131,6 +131,18 @@ def emit(session: Session | Any, event: BaseEvent) -> None:
     session.info.setdefault(_PENDING, []).append(event)
 
 
+def pending_mark(session: Session | Any) -> int:
+    """A bookmark in the session's queued events (see :func:`discard_since`)."""
+    return len(session.info.get(_PENDING, []))
+
+
+def discard_since(session: Session | Any, mark: int) -> None:
+    """Drop the events queued after ``mark``: their SAVEPOINT was rolled back."""
+    pending = session.info.get(_PENDING)
+    if pending is not None:
+        del pending[mark:]
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
     events = session.info.pop(_PENDING, None)

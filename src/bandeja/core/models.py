@@ -13,8 +13,10 @@ from bandeja.core.conversations.models import (
     Priority,
     Status,
 )
+from bandeja.core.ingest.models import IgnoredCount, RawEvent, RawEventStatus
 from bandeja.core.messages.models import AuthorType, DeliveryStatus, Direction, Message
 from bandeja.core.notes.models import Note, NoteMention
+from bandeja.core.outbox.models import SendJob, SendStatus
 from bandeja.core.tags.models import Tag, TagGroup
 from bandeja.core.users.models import (
     ApiToken,
@@ -46,6 +48,7 @@ __all__ = [
     "ConversationTag",
     "DeliveryStatus",
     "Direction",
+    "IgnoredCount",
     "Kind",
     "Membership",
     "Message",
@@ -53,7 +56,11 @@ __all__ = [
     "NoteMention",
     "Platform",
     "Priority",
+    "RawEvent",
+    "RawEventStatus",
     "Role",
+    "SendJob",
+    "SendStatus",
     "Status",
     "Tag",
     "TagGroup",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,27 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bandeja import __version__
 from bandeja.config import Settings, get_settings
-from bandeja.core.conversations.actions import reopen_due_follow_ups
 from bandeja.core.security import SecretBox
+from bandeja.jobs.runner import Workers
 from bandeja.storage.engine import create_engine, session_factory
-from bandeja.web import errors, health
+from bandeja.web import errors, health, hooks
 from bandeja.web.api import router as api_router
 
 log = logging.getLogger(__name__)
-
-FOLLOW_UP_EVERY_S = 30
-
-
-async def _follow_up_loop(app: FastAPI) -> None:
-    """Follow-ups whose time has come go back to the open queue, checked every half minute."""
-    while True:
-        try:
-            async with app.state.sessions() as session:
-                if await reopen_due_follow_ups(session):
-                    await session.commit()
-        except Exception:  # keep the loop alive across a passing database error
-            log.exception("follow-up check failed")
-        await asyncio.sleep(FOLLOW_UP_EVERY_S)
 
 
 def create_app(
@@ -52,14 +36,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_follow_up_loop(app))] if background else []
+        # The ingest and send workers run in this process unless they run apart
+        # (`bandeja worker`, BANDEJA_WORKERS_IN_PROCESS=false).
+        workers = None
+        if background and settings.workers_in_process:
+            workers = Workers(app.state.sessions, app.state.secret_box)
+            workers.start()
+            app.state.workers = workers
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if workers is not None:
+                await workers.stop()
             if own_engine:
                 await engine.dispose()
 
@@ -76,7 +64,10 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.secret_box = SecretBox(settings.resolved_secret_key())
+    app.state.channel_cache = hooks.ChannelCache(app.state.sessions, app.state.secret_box)
+    app.state.workers = None
     errors.install(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
+    app.router.routes.extend(hooks.routes)
     return app

@@ -38,3 +38,33 @@ async def test_list_query_count_does_not_grow_with_rows(db, factory, client, que
     assert len(r.json()["items"]) == 30
     # auth, page, tags of the page, read state of the page, counts
     assert len(many) == len(few) == 5, many
+
+
+async def test_open_conversation_query_count_does_not_grow(db, factory, client, queries):
+    ws = await factory.workspace()
+    owner, actor = await factory.user(ws, Role.owner)
+    channel = await factory.channel(ws)
+    small, _ = await factory.message(channel, person="a", text="one")
+    big, _ = await factory.message(channel, person="b", text="first")
+    for i in range(40):
+        await factory.message(channel, person="b", text=f"more {i}")
+    token = await factory.token(ws, owner)
+    await db.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    for conversation in (small, big):
+        for i in range(3 if conversation is big else 1):
+            r = await client.post(f"/api/v1/conversations/{conversation.id}/notes",
+                                  json={"text": f"note {i}"}, headers=headers)
+            assert r.status_code == 201, r.text
+    counts = []
+    for conversation in (small, big):
+        with queries.count() as statements:
+            r = await client.get(f"/api/v1/conversations/{conversation.id}", headers=headers)
+        assert r.status_code == 200
+        counts.append(len(statements))
+    body = r.json()
+    assert len(body["messages"]["items"]) == 41
+    assert len(body["notes"]) == 3
+    assert [a["verb"] for a in body["activity"]].count("note.added") == 3
+    # auth, row, tags, read state, messages, notes, note mentions, activity
+    assert counts == [8, 8]

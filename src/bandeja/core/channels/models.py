@@ -17,7 +17,6 @@ class Platform(enum.StrEnum):
     x = "x"
     linkedin = "linkedin"
     telegram = "telegram"
-    sandbox = "sandbox"
 
 
 class ChannelAccount(IdMixin, CreatedMixin, Base):

@@ -41,6 +41,12 @@ class ContactIdentity(IdMixin, CreatedMixin, Base):
     display_name: Mapped[str | None] = mapped_column(String(300))
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
     language: Mapped[str | None] = mapped_column(String(8))
+    # X: whether this person accepts DMs from the account (``receives_your_dm``); None: unknown.
+    accepts_messages: Mapped[bool | None]
+    # Marketing consent as the platform reported it (WhatsApp user_preferences, Messenger
+    # opt-ins); None: never said. The consent ledger builds on this.
+    marketing_opt_in: Mapped[bool | None]
+    marketing_updated_at: Mapped[datetime | None]
 
     __table_args__ = (
         # One identity per person per channel account, even under concurrent first webhooks.

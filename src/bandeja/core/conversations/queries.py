@@ -194,7 +194,7 @@ async def _read_at(session: AsyncSession, actor: Actor, ids: Sequence[int]) -> d
             ConversationRead.user_id == actor.user_id, ConversationRead.conversation_id.in_(ids)
         )
     )
-    return dict(rows.tuples().all())
+    return {row.conversation_id: row.read_at for row in rows}
 
 
 def _is_unread(conversation: Conversation, read_at: datetime | None) -> bool:

@@ -21,8 +21,20 @@ from bandeja.core.contacts.actions import IdentityInfo, get_or_create_identity
 from bandeja.core.contacts.models import Contact
 from bandeja.core.conversations import search
 from bandeja.core.conversations.models import Conversation, Kind, Status
-from bandeja.core.events import ConversationChanged, ConversationCreated, MessageCreated, emit
-from bandeja.core.messages.models import AuthorType, DeliveryStatus, Direction, Message
+from bandeja.core.events import (
+    ConversationChanged,
+    ConversationCreated,
+    MessageChanged,
+    MessageCreated,
+    emit,
+)
+from bandeja.core.messages.models import (
+    STATUS_RANK,
+    AuthorType,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
 from bandeja.core.text import snippet
 
 
@@ -267,3 +279,30 @@ async def record_outbound(
     await session.flush()
     _add_message(session, conversation, message)
     return message
+
+
+def moves_forward(current: DeliveryStatus, new: DeliveryStatus) -> bool:
+    """Statuses never go back (read → delivered is ignored). A failure counts only before the
+    message reached the person: WhatsApp may report ``failed`` after ``sent``."""
+    if new is DeliveryStatus.failed:
+        return current in (DeliveryStatus.queued, DeliveryStatus.sent)
+    return STATUS_RANK[new] > STATUS_RANK[current]
+
+
+def set_status(
+    session: AsyncSession, message: Message, status: DeliveryStatus, *, force: bool = False,
+    error: tuple[str | None, str | None] | None = None,
+) -> bool:
+    """Move a message's delivery status forward (or anywhere, with ``force``); emits the change."""
+    if not force and not moves_forward(message.status, status):
+        return False
+    message.status = status
+    changes: dict[str, object] = {"status": status.value}
+    if error is not None:
+        message.error_code, message.error_message = error
+        changes["error_code"], changes["error_message"] = error
+    emit(session, MessageChanged(
+        workspace_id=message.workspace_id, channel_account_id=message.channel_account_id,
+        conversation_id=message.conversation_id, message_id=message.id, changes=changes,
+    ))
+    return True

@@ -81,6 +81,11 @@ class Message(IdMixin, CreatedMixin, Base):
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
     reactions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    hidden_at: Mapped[datetime | None]
+    # A private reply was sent to this comment (Messenger/Instagram allow one, within 7 days).
+    private_replied_at: Mapped[datetime | None]
+    # Platform details worth keeping: quick-reply or postback payloads, referrals, message tags.
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (
         # Idempotent ingest: a platform message id is stored once per channel account.

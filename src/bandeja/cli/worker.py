@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from bandeja.cli.common import console, settings
+from bandeja.core.security import SecretBox
+from bandeja.jobs.runner import Workers
+from bandeja.storage.engine import create_engine, session_factory
+
+
+def worker() -> None:
+    """Run the ingest and send workers and the periodic jobs, without the web server."""
+    config = settings()
+
+    async def main() -> None:
+        engine = create_engine(config.effective_database_url,
+                               pool_size=config.database_pool_size)
+        workers = Workers(session_factory(engine), SecretBox(config.resolved_secret_key()))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        workers.start()
+        console.print("worker running (ingest, send, follow-ups); Ctrl-C to stop")
+        try:
+            await stop.wait()
+        finally:
+            await workers.stop()
+            await engine.dispose()
+
+    asyncio.run(main())
