@@ -27,6 +27,8 @@ class IdentityInfo:
     handle: str | None = None
     avatar_url: str | None = None
     language: str | None = None
+    # X ``receives_your_dm``: whether the person accepts DMs from the account (None: not said).
+    accepts_messages: bool | None = None
 
     @property
     def best_name(self) -> str:
@@ -76,6 +78,7 @@ async def get_or_create_identity(
                     display_name=info.display_name,
                     avatar_url=info.avatar_url,
                     language=info.language,
+                    accepts_messages=info.accepts_messages,
                 )
                 session.add(identity)
                 await session.flush()
@@ -89,6 +92,8 @@ async def get_or_create_identity(
         value = getattr(info, field)
         if value and getattr(identity, field) != value:
             setattr(identity, field, value)
+    if info.accepts_messages is not None and identity.accepts_messages != info.accepts_messages:
+        identity.accepts_messages = info.accepts_messages
     return identity
 
 
