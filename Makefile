@@ -18,10 +18,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
 
-run: $(VENV)/.installed ## Migrate the embedded database, load the demo (first run) and serve on :8000
+run: $(VENV)/.installed ## Migrate the embedded database, load the demo (first run), start the sandbox platform and serve on :8000
 	$(BANDEJA) db upgrade
 	$(BANDEJA) demo
-	$(BANDEJA) serve
+	@$(BANDEJA) sandbox & sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
+	  $(BANDEJA) serve
 
 system-deps: ## Install what the tests need from Debian (PostgreSQL) when missing
 	@if [ -z "$(PG_INITDB)" ]; then \

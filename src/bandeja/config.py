@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         False, description="Mark the session cookie Secure (set it when served over HTTPS)."
     )
     default_locale: Literal["en", "es", "it"] = Field("en", description="Fallback UI language.")
+    sandbox_url: str = Field(
+        "http://127.0.0.1:8001",
+        description="Where `bandeja sandbox` serves the stand-in platform APIs; the demo's "
+        "channel accounts point there.",
+    )
     workers_in_process: bool = Field(
         True,
         description="Run the ingest and send workers inside `bandeja serve`; set false when "

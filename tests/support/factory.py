@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandeja.channels.sandbox.app import TEST_SANDBOX_URL, api_base_url
 from bandeja.core.access import Actor
 from bandeja.core.channels.actions import add_channel_member, create_channel_account
 from bandeja.core.channels.models import ChannelAccount, Platform
@@ -66,7 +67,9 @@ class Factory:
                 credentials=credentials or {"signing_secret": f"secret-{n}",
                                             "verify_token": f"verify-{n}",
                                             "access_token": f"token-{n}"},
-                settings=dict(settings or {}),
+                # Platform API calls go to the in-process sandbox of the `workers` fixture.
+                settings={"api_base_url": api_base_url(TEST_SANDBOX_URL, platform),
+                          **(settings or {})},
             ),
         )
         for member in members or []:

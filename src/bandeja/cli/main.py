@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bandeja.cli import admin, channels, db, demo, events, serve, worker
+from bandeja.cli import admin, channels, db, demo, events, sandbox, serve, worker
 
 app = typer.Typer(
     name="bandeja",
@@ -21,6 +21,9 @@ app.command("worker", help="Run the background workers (ingest, send) without th
     worker.worker
 )
 app.add_typer(db.app, name="db")
+app.command("sandbox", help="Play every platform for the demo and for development.")(
+    sandbox.sandbox
+)
 app.add_typer(admin.workspaces, name="workspaces")
 app.add_typer(admin.users, name="users")
 app.add_typer(admin.tokens, name="tokens")
