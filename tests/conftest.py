@@ -16,18 +16,21 @@ from fastapi import FastAPI
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bandeja.channels.sandbox.state import SandboxState
 from bandeja.config import Settings
 from bandeja.core.models import metadata
+from bandeja.jobs.runner import Workers
 from bandeja.storage.engine import create_engine, session_factory
 from bandeja.storage.migrate import upgrade
 from bandeja.web.app import create_app
-from bandeja.channels.sandbox.state import SandboxState
-from bandeja.jobs.runner import Workers
 from tests.support.factory import BOX, SECRET_KEY, Factory
 from tests.support.postgres import PostgresServer, postgres_server
 
-BACKENDS = [b.strip() for b in os.environ.get("BANDEJA_TEST_BACKENDS",
-                                               "sqlite,postgresql").split(",") if b.strip()]
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("BANDEJA_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
 
 
 @pytest.fixture(scope="session")

@@ -38,14 +38,23 @@ class Factory:
         return await create_workspace(self.session, slug=slug or f"ws{n}", name=f"Workspace {n}")
 
     async def user(
-        self, workspace: Workspace, role: Role = Role.agent, *, name: str | None = None,
+        self,
+        workspace: Workspace,
+        role: Role = Role.agent,
+        *,
+        name: str | None = None,
         email: str | None = None,
     ) -> tuple[User, Actor]:
         n = next(_seq)
         user = await add_member(
-            self.session, workspace_id=workspace.id,
-            data=UserIn(email=email or f"user{n}@example.com", name=name or f"User {n}",
-                        password=PASSWORD, role=role),
+            self.session,
+            workspace_id=workspace.id,
+            data=UserIn(
+                email=email or f"user{n}@example.com",
+                name=name or f"User {n}",
+                password=PASSWORD,
+                role=role,
+            ),
         )
         return user, Actor(user_id=user.id, workspace_id=workspace.id, role=role, name=user.name)
 
@@ -53,23 +62,36 @@ class Factory:
         return await create_api_token(self.session, workspace_id=workspace.id, email=user.email)
 
     async def channel(
-        self, workspace: Workspace, platform: Platform = Platform.instagram, *,
-        members: list[User] | None = None, name: str | None = None,
-        external_id: str | None = None, credentials: dict[str, str] | None = None,
+        self,
+        workspace: Workspace,
+        platform: Platform = Platform.instagram,
+        *,
+        members: list[User] | None = None,
+        name: str | None = None,
+        external_id: str | None = None,
+        credentials: dict[str, str] | None = None,
         settings: dict[str, object] | None = None,
     ) -> ChannelAccount:
         n = next(_seq)
         channel = await create_channel_account(
-            self.session, workspace_id=workspace.id, box=BOX,
+            self.session,
+            workspace_id=workspace.id,
+            box=BOX,
             data=ChannelAccountIn(
-                platform=platform, external_id=external_id or f"acct-{n}",
+                platform=platform,
+                external_id=external_id or f"acct-{n}",
                 name=name or f"{platform.value} {n}",
-                credentials=credentials or {"signing_secret": f"secret-{n}",
-                                            "verify_token": f"verify-{n}",
-                                            "access_token": f"token-{n}"},
+                credentials=credentials
+                or {
+                    "signing_secret": f"secret-{n}",
+                    "verify_token": f"verify-{n}",
+                    "access_token": f"token-{n}",
+                },
                 # Platform API calls go to the in-process sandbox of the `workers` fixture.
-                settings={"api_base_url": api_base_url(TEST_SANDBOX_URL, platform),
-                          **(settings or {})},
+                settings={
+                    "api_base_url": api_base_url(TEST_SANDBOX_URL, platform),
+                    **(settings or {}),
+                },
             ),
         )
         for member in members or []:
@@ -77,16 +99,28 @@ class Factory:
         return channel
 
     async def message(
-        self, channel: ChannelAccount, *, person: str = "p1", name: str = "Customer",
-        text: str = "Hello!", kind: Kind = Kind.dm, thread: str | None = None,
-        at: datetime | None = None, external_id: str | None = None,
+        self,
+        channel: ChannelAccount,
+        *,
+        person: str = "p1",
+        name: str = "Customer",
+        text: str = "Hello!",
+        kind: Kind = Kind.dm,
+        thread: str | None = None,
+        at: datetime | None = None,
+        external_id: str | None = None,
     ) -> tuple[Conversation, Message]:
         n = next(_seq)
         message, _ = await receive_message(
-            self.session, channel, IdentityInfo(external_id=person, display_name=name),
+            self.session,
+            channel,
+            IdentityInfo(external_id=person, display_name=name),
             ThreadInfo(kind=kind, key=thread or person),
-            IncomingMessage(external_id=external_id or f"mid.{n}", text=text,
-                            sent_at=at or datetime.now(UTC) - timedelta(minutes=5)),
+            IncomingMessage(
+                external_id=external_id or f"mid.{n}",
+                text=text,
+                sent_at=at or datetime.now(UTC) - timedelta(minutes=5),
+            ),
         )
         conversation = await self.session.get(Conversation, message.conversation_id)
         assert conversation is not None

@@ -55,8 +55,19 @@ class PostgresServer:
         return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
     def start(self, settings: dict[str, str] | None = None) -> None:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres",
-                  "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
         options = {
             "listen_addresses": "127.0.0.1",
             "port": str(self.port),
@@ -69,28 +80,62 @@ class PostgresServer:
             **(settings or {}),
         }
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())
-        result = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", opts,
-                           "-l", str(self.datadir / "server.log"), "-w", "-t", "60", "start",
-                           check=False)
+        result = self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            opts,
+            "-l",
+            str(self.datadir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            check=False,
+        )
         if result.returncode != 0:
-            log = (self.datadir / "server.log")
-            raise RuntimeError(f"PostgreSQL did not start: {result.stderr}\n"
-                               f"{log.read_text() if log.exists() else ''}")
+            log = self.datadir / "server.log"
+            raise RuntimeError(
+                f"PostgreSQL did not start: {result.stderr}\n"
+                f"{log.read_text() if log.exists() else ''}"
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 1),
+            ):
                 return
             time.sleep(0.1)
         raise RuntimeError("PostgreSQL did not open its port")
 
     def create_database(self, name: str) -> str:
-        self._run(str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-                  "postgres", "-d", "postgres", "-c", f'CREATE DATABASE "{name}"')
+        self._run(
+            str(self.bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            f'CREATE DATABASE "{name}"',
+        )
         return self.url(name)
 
     def stop(self) -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop",
-                  check=False)
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-m",
+            "immediate",
+            "stop",
+            check=False,
+        )
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "channels"
 
 
 def fixture(platform: str, name: str) -> bytes:
-    """The bytes of ``tests/fixtures/channels/<platform>/<name>.json`` (as the platform sent them)."""
+    """The bytes of ``tests/fixtures/channels/<platform>/<name>.json``, as a platform sends them."""
     return (FIXTURES / platform / f"{name}.json").read_bytes()
 
 
@@ -25,7 +25,15 @@ def fixture_names(platform: str) -> list[str]:
     return sorted(p.stem for p in (FIXTURES / platform).glob("*.json"))
 
 
-async def deliver(client: httpx.AsyncClient, platform: str, channel_id: int, body: bytes,
-                  headers: Mapping[str, str]) -> httpx.Response:
-    return await client.post(f"/webhooks/{platform}/{channel_id}", content=body,
-                             headers={"content-type": "application/json", **headers})
+async def deliver(
+    client: httpx.AsyncClient,
+    platform: str,
+    channel_id: int,
+    body: bytes,
+    headers: Mapping[str, str],
+) -> httpx.Response:
+    return await client.post(
+        f"/webhooks/{platform}/{channel_id}",
+        content=body,
+        headers={"content-type": "application/json", **headers},
+    )

@@ -46,7 +46,7 @@ class ChannelConfig:
         return str(self.settings.get("api_base_url") or default).rstrip("/")
 
 
-class WebhookRejected(Exception):  # noqa: N818 - reads as what happened
+class WebhookRejected(Exception):
     """A delivery that is not authentic or not for this channel account (HTTP 401/403)."""
 
     def __init__(self, status: int, reason: str) -> None:
@@ -88,7 +88,7 @@ class SendResult:
     recipient_id: str | None = None
 
 
-class SendError(Exception):  # noqa: N818
+class SendError(Exception):
     """The platform did not take the message.
 
     ``retryable``: nothing was delivered and trying later may work (429, 5xx, connection refused).
@@ -96,8 +96,15 @@ class SendError(Exception):  # noqa: N818
     worker then never retries on its own.
     """
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False,
-                 retry_after: float | None = None, ambiguous: bool = False) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        ambiguous: bool = False,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -163,8 +170,9 @@ def from_seconds(value: int | str | float) -> datetime:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def send_error_from_response(response: httpx.Response, *, code: str | None = None,
-                             message: str | None = None) -> SendError:
+def send_error_from_response(
+    response: httpx.Response, *, code: str | None = None, message: str | None = None
+) -> SendError:
     """The usual mapping of an HTTP failure: 429 and 5xx retry (honouring Retry-After)."""
     status = response.status_code
     retry_after: float | None = None
@@ -175,5 +183,9 @@ def send_error_from_response(response: httpx.Response, *, code: str | None = Non
         except ValueError:
             retry_after = None
     retryable = status == 429 or status >= 500
-    return SendError(code or f"http_{status}", message or response.text[:500],
-                     retryable=retryable, retry_after=retry_after)
+    return SendError(
+        code or f"http_{status}",
+        message or response.text[:500],
+        retryable=retryable,
+        retry_after=retry_after,
+    )

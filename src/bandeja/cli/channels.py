@@ -27,23 +27,42 @@ def webhook_url(base_url: str, platform: Platform | str, channel_id: int) -> str
 
 @app.command("add", help="Connect a platform account; prints its webhook URL.")
 def channels_add(
-    platform: Annotated[Platform, typer.Argument(help="messenger, instagram, whatsapp, x, "
-                                                 "linkedin or telegram.")],
+    platform: Annotated[
+        Platform, typer.Argument(help="messenger, instagram, whatsapp, x, linkedin or telegram.")
+    ],
     name: Annotated[str, typer.Option(help="A name the team recognises.")],
-    external_id: Annotated[str, typer.Option(
-        help="Page id, Instagram account id, phone-number id, X user id, organization id or "
-        "bot id.")],
-    signing_secret: Annotated[str, typer.Option(
-        help="What the platform signs webhooks with: Meta app secret, X consumer secret, "
-        "LinkedIn client secret, Telegram secret token.")],
+    external_id: Annotated[
+        str,
+        typer.Option(
+            help="Page id, Instagram account id, phone-number id, X user id, organization id or "
+            "bot id."
+        ),
+    ],
+    signing_secret: Annotated[
+        str,
+        typer.Option(
+            help="What the platform signs webhooks with: Meta app secret, X consumer secret, "
+            "LinkedIn client secret, Telegram secret token."
+        ),
+    ],
     verify_token: Annotated[str | None, typer.Option(help="Meta webhook verify token.")] = None,
-    access_token: Annotated[str | None, typer.Option(help="Token for the platform's send API.")] = None,
-    api_base_url: Annotated[str | None, typer.Option(
-        help="The platform API base URL (default: the real platform; the sandbox for tests).")] = None,
-    human_agent: Annotated[bool, typer.Option(
-        help="Messenger/Instagram: the HUMAN_AGENT tag (7-day window) is approved.")] = False,
+    access_token: Annotated[
+        str | None, typer.Option(help="Token for the platform's send API.")
+    ] = None,
+    api_base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The platform API base URL (default: the real platform; the sandbox for tests)."
+        ),
+    ] = None,
+    human_agent: Annotated[
+        bool,
+        typer.Option(help="Messenger/Instagram: the HUMAN_AGENT tag (7-day window) is approved."),
+    ] = False,
     workspace: Annotated[str | None, typer.Option(help="Workspace slug.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print {id, webhook_url} as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print {id, webhook_url} as JSON.")
+    ] = False,
 ) -> None:
     config = settings()
     secrets = {"signing_secret": signing_secret}
@@ -59,8 +78,13 @@ def channels_add(
     if human_agent:
         options["human_agent_enabled"] = True
     try:
-        data = ChannelAccountIn(platform=platform, external_id=external_id, name=name,
-                                credentials=secrets, settings=options)
+        data = ChannelAccountIn(
+            platform=platform,
+            external_id=external_id,
+            name=name,
+            credentials=secrets,
+            settings=options,
+        )
     except ValidationError as exc:
         fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
@@ -68,7 +92,9 @@ def channels_add(
         async with database(config) as session:
             ws = await resolve_workspace(session, workspace)
             channel = await create_channel_account(
-                session, workspace_id=ws.id, data=data,
+                session,
+                workspace_id=ws.id,
+                data=data,
                 box=SecretBox(config.resolved_secret_key()),
             )
             await session.commit()
@@ -94,28 +120,43 @@ def channels_list(
         async with database(config) as session:
             ws = await resolve_workspace(session, workspace)
             channels = (
-                await session.execute(
-                    select(ChannelAccount).where(ChannelAccount.workspace_id == ws.id)
-                    .order_by(ChannelAccount.id)
+                (
+                    await session.execute(
+                        select(ChannelAccount)
+                        .where(ChannelAccount.workspace_id == ws.id)
+                        .order_by(ChannelAccount.id)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             failed = dict(
-                (await session.execute(
-                    select(RawEvent.channel_account_id, func.count())
-                    .where(RawEvent.status == RawEventStatus.failed)
-                    .group_by(RawEvent.channel_account_id)
-                )).tuples().all()
+                (
+                    await session.execute(
+                        select(RawEvent.channel_account_id, func.count())
+                        .where(RawEvent.status == RawEventStatus.failed)
+                        .group_by(RawEvent.channel_account_id)
+                    )
+                )
+                .tuples()
+                .all()
             )
             rejected = dict(
-                (await session.execute(
-                    select(IgnoredCount.channel_account_id, func.sum(IgnoredCount.n))
-                    .where(IgnoredCount.reason.startswith("rejected:"))
-                    .group_by(IgnoredCount.channel_account_id)
-                )).tuples().all()
+                (
+                    await session.execute(
+                        select(IgnoredCount.channel_account_id, func.sum(IgnoredCount.n))
+                        .where(IgnoredCount.reason.startswith("rejected:"))
+                        .group_by(IgnoredCount.channel_account_id)
+                    )
+                )
+                .tuples()
+                .all()
             )
             return [
                 {
-                    "id": c.id, "platform": c.platform.value, "name": c.name,
+                    "id": c.id,
+                    "platform": c.platform.value,
+                    "name": c.name,
                     "external_id": c.external_id,
                     "webhook_url": webhook_url(config.base_url, c.platform, c.id),
                     "last_event_at": c.last_event_at.isoformat() if c.last_event_at else None,
@@ -134,7 +175,13 @@ def channels_list(
     for column in ("id", "platform", "name", "last event", "failed", "rejected", "last error"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["id"]), str(row["platform"]), str(row["name"]),
-                      str(row["last_event_at"] or "never"), str(row["failed_events"]),
-                      str(row["rejected_deliveries"]), str(row["last_error"] or ""))
+        table.add_row(
+            str(row["id"]),
+            str(row["platform"]),
+            str(row["name"]),
+            str(row["last_event_at"] or "never"),
+            str(row["failed_events"]),
+            str(row["rejected_deliveries"]),
+            str(row["last_error"] or ""),
+        )
     console.print(table)

@@ -21,7 +21,9 @@ app = typer.Typer(help="Stored webhook deliveries.", no_args_is_help=True)
 
 @app.command("list", help="Stored deliveries, newest first.")
 def events_list(
-    failed: Annotated[bool, typer.Option("--failed", help="Only those whose processing failed.")] = False,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only those whose processing failed.")
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of objects.")] = False,
 ) -> None:
@@ -36,10 +38,16 @@ def events_list(
                     stmt = stmt.where(RawEvent.status == RawEventStatus.failed)
                 rows = (await session.execute(stmt)).scalars().all()
                 return [
-                    {"id": r.id, "platform": r.platform.value,
-                     "channel_account_id": r.channel_account_id, "status": r.status.value,
-                     "received_at": r.received_at.isoformat(), "attempts": r.attempts,
-                     "error": r.error, "size": len(r.body)}
+                    {
+                        "id": r.id,
+                        "platform": r.platform.value,
+                        "channel_account_id": r.channel_account_id,
+                        "status": r.status.value,
+                        "received_at": r.received_at.isoformat(),
+                        "attempts": r.attempts,
+                        "error": r.error,
+                        "size": len(r.body),
+                    }
                     for r in rows
                 ]
         finally:
@@ -53,17 +61,29 @@ def events_list(
     for column in ("id", "platform", "channel", "status", "received", "attempts", "error"):
         table.add_column(column)
     for row in rows:
-        table.add_row(str(row["id"]), str(row["platform"]), str(row["channel_account_id"]),
-                      str(row["status"]), str(row["received_at"]), str(row["attempts"]),
-                      str(row["error"] or "")[:80])
+        table.add_row(
+            str(row["id"]),
+            str(row["platform"]),
+            str(row["channel_account_id"]),
+            str(row["status"]),
+            str(row["received_at"]),
+            str(row["attempts"]),
+            str(row["error"] or "")[:80],
+        )
     console.print(table)
 
 
 @app.command("replay", help="Process failed deliveries again (all, or the ids given).")
 def events_replay(
-    ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids (default: every failed one).")] = None,
-    include_processed: Annotated[bool, typer.Option(
-        "--all", help="Also replay deliveries that were processed (they are idempotent).")] = False,
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Delivery ids (default: every failed one).")
+    ] = None,
+    include_processed: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also replay deliveries that were processed (they are idempotent)."
+        ),
+    ] = False,
 ) -> None:
     config = settings()
 

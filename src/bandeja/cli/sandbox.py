@@ -35,15 +35,21 @@ async def _channels(config: Settings, sandbox_url: str) -> list[SandboxChannel]:
             rows = (await session.execute(select(ChannelAccount))).scalars().all()
             found = []
             for channel in rows:
-                if channel.settings.get("api_base_url") != api_base_url(sandbox_url,
-                                                                         channel.platform):
+                if channel.settings.get("api_base_url") != api_base_url(
+                    sandbox_url, channel.platform
+                ):
                     continue
                 cfg = channel_config(channel, box)
-                found.append(SandboxChannel(
-                    bandeja_id=channel.id, platform=channel.platform,
-                    external_id=channel.external_id, name=channel.name, secrets=dict(cfg.secrets),
-                    webhook_url=webhook_url(config.base_url, channel.platform, channel.id),
-                ))
+                found.append(
+                    SandboxChannel(
+                        bandeja_id=channel.id,
+                        platform=channel.platform,
+                        external_id=channel.external_id,
+                        name=channel.name,
+                        secrets=dict(cfg.secrets),
+                        webhook_url=webhook_url(config.base_url, channel.platform, channel.id),
+                    )
+                )
             return found
     finally:
         await engine.dispose()
@@ -51,13 +57,21 @@ async def _channels(config: Settings, sandbox_url: str) -> list[SandboxChannel]:
 
 def sandbox(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "",
-    port: Annotated[int, typer.Option(help="Port (default: from BANDEJA_SANDBOX_URL).",
-                                      min=0, max=65535)] = 0,
-    rate: Annotated[float, typer.Option(
-        help="Simulated customer actions per minute, over all channels (0: none).",
-        min=0, max=MAX_RATE_PER_MIN)] = 6.0,
-    duplicates: Annotated[float, typer.Option(
-        help="Share of webhooks delivered twice, as platforms do.", min=0, max=1)] = 0.1,
+    port: Annotated[
+        int, typer.Option(help="Port (default: from BANDEJA_SANDBOX_URL).", min=0, max=65535)
+    ] = 0,
+    rate: Annotated[
+        float,
+        typer.Option(
+            help="Simulated customer actions per minute, over all channels (0: none).",
+            min=0,
+            max=MAX_RATE_PER_MIN,
+        ),
+    ] = 6.0,
+    duplicates: Annotated[
+        float,
+        typer.Option(help="Share of webhooks delivered twice, as platforms do.", min=0, max=1),
+    ] = 0.1,
     seed: Annotated[int | None, typer.Option(help="Random seed for repeatable traffic.")] = None,
 ) -> None:
     """Play every platform for the channel accounts whose API base URL points here: deliver
@@ -68,8 +82,10 @@ def sandbox(
     port = port or parts.port or 8001
     sandbox_url = f"http://{host}:{port}"
     if sandbox_url.rstrip("/") != config.sandbox_url.rstrip("/"):
-        console.print(f"note: channel accounts must point at {sandbox_url}/<platform>; "
-                      f"set BANDEJA_SANDBOX_URL={sandbox_url} for the demo to use it")
+        console.print(
+            f"note: channel accounts must point at {sandbox_url}/<platform>; "
+            f"set BANDEJA_SANDBOX_URL={sandbox_url} for the demo to use it"
+        )
 
     async def main() -> None:
         async with httpx.AsyncClient(timeout=10.0) as client:
@@ -81,18 +97,25 @@ def sandbox(
                         for channel in await _channels(config, sandbox_url):
                             if channel.bandeja_id not in engine.state.channels:
                                 engine.add_channel(channel)
-                                console.print(f"playing {channel.platform.value} for "
-                                              f"{channel.name!r} (channel {channel.bandeja_id})")
+                                console.print(
+                                    f"playing {channel.platform.value} for "
+                                    f"{channel.name!r} (channel {channel.bandeja_id})"
+                                )
                     except Exception as exc:  # the database may not be migrated yet
                         console.print(f"[yellow]cannot read channel accounts yet:[/] {exc}")
                     await asyncio.sleep(REFRESH_S)
 
-            server = uvicorn.Server(uvicorn.Config(engine.app(), host=host, port=port,
-                                                   log_level="warning"))
-            tasks = [asyncio.create_task(refresh()), asyncio.create_task(engine.deliverer.run()),
-                     asyncio.create_task(engine.run_traffic())]
-            console.print(f"sandbox on {sandbox_url} ({rate:g} actions/min); status: "
-                          f"{sandbox_url}/_sandbox")
+            server = uvicorn.Server(
+                uvicorn.Config(engine.app(), host=host, port=port, log_level="warning")
+            )
+            tasks = [
+                asyncio.create_task(refresh()),
+                asyncio.create_task(engine.deliverer.run()),
+                asyncio.create_task(engine.run_traffic()),
+            ]
+            console.print(
+                f"sandbox on {sandbox_url} ({rate:g} actions/min); status: {sandbox_url}/_sandbox"
+            )
             try:
                 await server.serve()
             finally:
@@ -108,4 +131,3 @@ def sandbox(
         fail(f"cannot serve on {host}:{port}: {exc}")
     except KeyboardInterrupt:
         pass
-

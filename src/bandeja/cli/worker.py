@@ -14,8 +14,7 @@ def worker() -> None:
     config = settings()
 
     async def main() -> None:
-        engine = create_engine(config.effective_database_url,
-                               pool_size=config.database_pool_size)
+        engine = create_engine(config.effective_database_url, pool_size=config.database_pool_size)
         workers = Workers(session_factory(engine), SecretBox(config.resolved_secret_key()))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

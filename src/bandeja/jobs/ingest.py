@@ -33,8 +33,15 @@ log = logging.getLogger(__name__)
 
 
 class IngestWorker:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], box: SecretBox,
-                 client: httpx.AsyncClient, *, batch: int = 100, idle_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        client: httpx.AsyncClient,
+        *,
+        batch: int = 100,
+        idle_s: float = 1.0,
+    ) -> None:
         self.sessions = sessions
         self.box = box
         self.client = client
@@ -42,8 +49,9 @@ class IngestWorker:
         self.idle_s = idle_s
         self.wake = asyncio.Event()
 
-    async def _process(self, session: AsyncSession, raw: RawEvent,
-                       channel: ChannelAccount) -> str | None:
+    async def _process(
+        self, session: AsyncSession, raw: RawEvent, channel: ChannelAccount
+    ) -> str | None:
         mark = pending_mark(session)
         try:
             async with session.begin_nested():

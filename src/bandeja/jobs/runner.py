@@ -23,13 +23,20 @@ HTTP_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 class Workers:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], box: SecretBox, *,
-                 idle_s: float = 1.0, follow_up_every_s: float = FOLLOW_UP_EVERY_S,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        *,
+        idle_s: float = 1.0,
+        follow_up_every_s: float = FOLLOW_UP_EVERY_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.sessions = sessions
         # ``transport`` lets tests route platform API calls to an in-process sandbox.
-        self.client = httpx.AsyncClient(timeout=HTTP_TIMEOUT, headers={"User-Agent": "Bandeja"},
-                                        transport=transport)
+        self.client = httpx.AsyncClient(
+            timeout=HTTP_TIMEOUT, headers={"User-Agent": "Bandeja"}, transport=transport
+        )
         self.ingest = IngestWorker(sessions, box, self.client, idle_s=idle_s)
         self.sender = SendWorker(sessions, box, self.client, idle_s=idle_s)
         self.follow_up_every_s = follow_up_every_s
@@ -52,8 +59,9 @@ class Workers:
         self._tasks = [
             asyncio.create_task(self.ingest.run(), name="ingest"),
             asyncio.create_task(self.sender.run(), name="sender"),
-            asyncio.create_task(self._periodic(self.follow_up_every_s, self._follow_ups),
-                                name="follow-ups"),
+            asyncio.create_task(
+                self._periodic(self.follow_up_every_s, self._follow_ups), name="follow-ups"
+            ),
         ]
 
     async def stop(self) -> None:

@@ -35,19 +35,25 @@ async def _request(session: AsyncSession, job: SendJob) -> tuple[ChannelAccount,
     message = await session.get(Message, job.message_id)
     conversation = await session.get(Conversation, job.conversation_id)
     channel = await session.get(ChannelAccount, job.channel_account_id)
-    assert message is not None and conversation is not None and channel is not None
+    if message is None or conversation is None or channel is None:
+        raise LookupError(f"send job {job.id} refers to a deleted message or channel")
     identity = (
         await session.execute(
-            select(ContactIdentity).where(ContactIdentity.contact_id == conversation.contact_id,
-                                          ContactIdentity.channel_account_id == channel.id)
+            select(ContactIdentity).where(
+                ContactIdentity.contact_id == conversation.contact_id,
+                ContactIdentity.channel_account_id == channel.id,
+            )
         )
     ).scalar_one_or_none()
     # Comments and mentions are answered in reply to the customer's latest message there.
     reply_to = (
         await session.execute(
             select(Message.external_id)
-            .where(Message.conversation_id == conversation.id,
-                   Message.direction == Direction.inbound, Message.external_id.is_not(None))
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == Direction.inbound,
+                Message.external_id.is_not(None),
+            )
             .order_by(Message.sent_at.desc(), Message.id.desc())
             .limit(1)
         )
@@ -58,11 +64,16 @@ async def _request(session: AsyncSession, job: SendJob) -> tuple[ChannelAccount,
         private_to = comment.external_id if comment else None
     template = job.options.get("template")
     request = SendRequest(
-        message_id=message.id, idempotency_key=job.idempotency_key, text=message.text,
-        kind=conversation.kind, thread_key=conversation.thread_key,
+        message_id=message.id,
+        idempotency_key=job.idempotency_key,
+        text=message.text,
+        kind=conversation.kind,
+        thread_key=conversation.thread_key,
         recipient_id=identity.external_id if identity else conversation.thread_key,
-        attachments=list(message.attachments), reply_to_external_id=reply_to,
-        private_reply_to_external_id=private_to, tag=job.options.get("tag"),
+        attachments=list(message.attachments),
+        reply_to_external_id=reply_to,
+        private_reply_to_external_id=private_to,
+        tag=job.options.get("tag"),
         template=Template(**template) if template else None,
         extra_recipients=list(job.options.get("extra_recipients", [])),
     )
@@ -70,9 +81,16 @@ async def _request(session: AsyncSession, job: SendJob) -> tuple[ChannelAccount,
 
 
 class SendWorker:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], box: SecretBox,
-                 client: httpx.AsyncClient, *, batch: int = 20, concurrency: int = 8,
-                 idle_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        client: httpx.AsyncClient,
+        *,
+        batch: int = 20,
+        concurrency: int = 8,
+        idle_s: float = 1.0,
+    ) -> None:
         self.sessions = sessions
         self.box = box
         self.client = client
@@ -95,23 +113,31 @@ class SendWorker:
                 outcome = exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # The request never left: safe to try again.
-                outcome = SendError("connect_failed", str(exc) or type(exc).__name__,
-                                    retryable=True)
+                outcome = SendError(
+                    "connect_failed", str(exc) or type(exc).__name__, retryable=True
+                )
             except httpx.HTTPError as exc:
-                outcome = SendError("delivery_unknown",
-                                    f"{type(exc).__name__} after sending; check the platform "
-                                    "before retrying", ambiguous=True)
+                outcome = SendError(
+                    "delivery_unknown",
+                    f"{type(exc).__name__} after sending; check the platform before retrying",
+                    ambiguous=True,
+                )
             job = await session.get(SendJob, job_id)
             assert job is not None
             if isinstance(outcome, SendResult):
                 await outbox.mark_sent(session, job, outcome.external_id)
             elif outcome.retryable and not outcome.ambiguous:
-                await outbox.mark_retry(session, job, code=outcome.code,
-                                        message_text=outcome.message,
-                                        retry_after=outcome.retry_after)
+                await outbox.mark_retry(
+                    session,
+                    job,
+                    code=outcome.code,
+                    message_text=outcome.message,
+                    retry_after=outcome.retry_after,
+                )
             else:
-                await outbox.mark_failed(session, job, code=outcome.code,
-                                         message_text=outcome.message)
+                await outbox.mark_failed(
+                    session, job, code=outcome.code, message_text=outcome.message
+                )
             await session.commit()
 
     async def run_once(self) -> int:

@@ -99,8 +99,9 @@ async def webhook(request: Request) -> Response:
             await session.commit()
         return PlainTextResponse(exc.reason, status_code=exc.status)
     async with sessions() as session:
-        await record_raw_event(session, (config.id, config.workspace_id, platform.value), body,
-                               request.headers)
+        await record_raw_event(
+            session, (config.id, config.workspace_id, platform.value), body, request.headers
+        )
         await session.commit()
     workers = getattr(request.app.state, "workers", None)
     if workers is not None:

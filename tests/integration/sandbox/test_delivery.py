@@ -13,8 +13,9 @@ from bandeja.channels.sandbox.delivery import Deliverer
 
 @pytest.fixture
 async def http(app):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
         yield client
 
 
@@ -39,8 +40,9 @@ async def test_duplicates_are_sent_twice(http):
 
 
 async def test_deliveries_overtake_each_other():
-    deliverer = Deliverer(httpx.AsyncClient(), duplicate_rate=0.0, max_delay_s=1.0,
-                          rng=random.Random(7))
+    deliverer = Deliverer(
+        httpx.AsyncClient(), duplicate_rate=0.0, max_delay_s=1.0, rng=random.Random(7)
+    )
     for i in range(30):
         deliverer.enqueue(Delivery(url=f"/{i}", headers={}, body=b""))
     order = [int(d.url[1:]) for _, _, d, _ in sorted(deliverer._heap)]

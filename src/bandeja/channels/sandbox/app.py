@@ -34,8 +34,7 @@ def api_base_url(sandbox_url: str, platform: Platform) -> str:
 
 def build_app(state: SandboxState) -> Starlette:
     routes: list[BaseRoute] = [
-        Mount(f"/{platform.value}", routes=fake.routes(state))
-        for platform, fake in fakes().items()
+        Mount(f"/{platform.value}", routes=fake.routes(state)) for platform, fake in fakes().items()
     ]
     app = Starlette(routes=routes)
     app.state.sandbox = state

@@ -122,7 +122,9 @@ class SimOptOut:
     at: datetime
 
 
-SimEvent = SimMessage | SimReaction | SimEdit | SimDelete | SimRead | SimStatus | SimEcho | SimOptOut
+SimEvent = (
+    SimMessage | SimReaction | SimEdit | SimDelete | SimRead | SimStatus | SimEcho | SimOptOut
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,18 +153,20 @@ class SentRecord:
 class SandboxApi(Protocol):
     """The sandbox state a fake's routes use to answer as the platform would."""
 
-    def channel_by_external_id(self, platform: Platform, external_id: str) -> SandboxChannel | None:
-        ...
+    def channel_by_external_id(
+        self, platform: Platform, external_id: str
+    ) -> SandboxChannel | None: ...
 
-    def channel_by_token(self, platform: Platform, access_token: str) -> SandboxChannel | None:
-        ...
+    def channel_by_token(self, platform: Platform, access_token: str) -> SandboxChannel | None: ...
 
     def person(self, platform: Platform, person_id: str) -> SimPerson | None: ...
 
     def last_inbound_at(self, channel: SandboxChannel, person_id: str) -> datetime | None:
         """When this person last wrote to this channel (the messaging window's start)."""
 
-    def injected_failure(self, platform: Platform) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    def injected_failure(
+        self, platform: Platform
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """A failure a test asked for: (HTTP status, JSON body, headers), consumed once."""
 
     def rate_limited(self, key: str, limit: int, per_seconds: float) -> float | None:
@@ -171,8 +175,14 @@ class SandboxApi(Protocol):
     def replay(self, idempotency_key: str | None) -> SentRecord | None:
         """The earlier send with this idempotency key, if any: answer it again, send nothing."""
 
-    def record_send(self, channel: SandboxChannel, recipient_id: str, text: str,
-                    payload: dict[str, Any], idempotency_key: str | None) -> SentRecord:
+    def record_send(
+        self,
+        channel: SandboxChannel,
+        recipient_id: str,
+        text: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> SentRecord:
         """Store a send, allocate its platform message id, and schedule what the platform sends
         back (echo, statuses) through the fake's ``deliveries``."""
 

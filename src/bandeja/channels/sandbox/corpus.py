@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 NAMES = {
-    "en": [("Olivia", "Bennett"), ("Jack", "Turner"), ("Amelia", "Hughes"), ("Harry", "Walsh"),
-           ("Grace", "Patel"), ("Noah", "Fletcher"), ("Chloe", "Murray"), ("Leo", "Gallagher")],
-    "es": [("Lucía", "Fernández"), ("Hugo", "Martín"), ("Carmen", "Ruiz"), ("Pablo", "Navarro"),
-           ("Elena", "Ortega"), ("Javier", "Molina"), ("Sofía", "Delgado"), ("Diego", "Romero")],
-    "it": [("Giulia", "Ferrari"), ("Marco", "Esposito"), ("Chiara", "Romano"), ("Luca", "Ricci"),
-           ("Francesca", "Greco"), ("Matteo", "Conti"), ("Sara", "Marino"), ("Davide", "Gallo")],
+    "en": [
+        ("Olivia", "Bennett"),
+        ("Jack", "Turner"),
+        ("Amelia", "Hughes"),
+        ("Harry", "Walsh"),
+        ("Grace", "Patel"),
+        ("Noah", "Fletcher"),
+        ("Chloe", "Murray"),
+        ("Leo", "Gallagher"),
+    ],
+    "es": [
+        ("Lucía", "Fernández"),
+        ("Hugo", "Martín"),
+        ("Carmen", "Ruiz"),
+        ("Pablo", "Navarro"),
+        ("Elena", "Ortega"),
+        ("Javier", "Molina"),
+        ("Sofía", "Delgado"),
+        ("Diego", "Romero"),
+    ],
+    "it": [
+        ("Giulia", "Ferrari"),
+        ("Marco", "Esposito"),
+        ("Chiara", "Romano"),
+        ("Luca", "Ricci"),
+        ("Francesca", "Greco"),
+        ("Matteo", "Conti"),
+        ("Sara", "Marino"),
+        ("Davide", "Gallo"),
+    ],
 }
 
 DMS = {
@@ -51,21 +75,45 @@ DMS = {
 }
 
 COMMENTS = {
-    "en": ["Looks delicious! 😍", "Is this available in the London shops?", "Overpriced for what "
-           "you get.", "Best flat white in town ☕", "Still waiting for a reply to my DM…"],
-    "es": ["¡Qué buena pinta! 😍", "¿Esto está en las tiendas de Madrid?", "Demasiado caro para "
-           "lo que es.", "El mejor café de la ciudad ☕", "Sigo esperando respuesta a mi mensaje…"],
-    "it": ["Che buono! 😍", "È disponibile anche a Milano?", "Troppo caro per quello che è.",
-           "Il miglior cappuccino della città ☕", "Aspetto ancora una risposta al mio messaggio…"],
+    "en": [
+        "Looks delicious! 😍",
+        "Is this available in the London shops?",
+        "Overpriced for what you get.",
+        "Best flat white in town ☕",
+        "Still waiting for a reply to my DM…",
+    ],
+    "es": [
+        "¡Qué buena pinta! 😍",
+        "¿Esto está en las tiendas de Madrid?",
+        "Demasiado caro para lo que es.",
+        "El mejor café de la ciudad ☕",
+        "Sigo esperando respuesta a mi mensaje…",
+    ],
+    "it": [
+        "Che buono! 😍",
+        "È disponibile anche a Milano?",
+        "Troppo caro per quello che è.",
+        "Il miglior cappuccino della città ☕",
+        "Aspetto ancora una risposta al mio messaggio…",
+    ],
 }
 
 MENTIONS = {
-    "en": ["@{brand} your delivery app keeps crashing at checkout", "Lovely brunch at @{brand} "
-           "today!", "@{brand} are you open on bank holidays?"],
-    "es": ["@{brand} la app se cuelga al pagar", "¡Qué brunch más rico hoy en @{brand}!",
-           "@{brand} ¿abrís en festivos?"],
-    "it": ["@{brand} l'app si blocca al pagamento", "Brunch buonissimo oggi da @{brand}!",
-           "@{brand} siete aperti nei giorni festivi?"],
+    "en": [
+        "@{brand} your delivery app keeps crashing at checkout",
+        "Lovely brunch at @{brand} today!",
+        "@{brand} are you open on bank holidays?",
+    ],
+    "es": [
+        "@{brand} la app se cuelga al pagar",
+        "¡Qué brunch más rico hoy en @{brand}!",
+        "@{brand} ¿abrís en festivos?",
+    ],
+    "it": [
+        "@{brand} l'app si blocca al pagamento",
+        "Brunch buonissimo oggi da @{brand}!",
+        "@{brand} siete aperti nei giorni festivi?",
+    ],
 }
 
 POSTS = [

@@ -35,15 +35,22 @@ class DeliveryStats:
 
 
 class Deliverer:
-    def __init__(self, client: httpx.AsyncClient, *, duplicate_rate: float = 0.1,
-                 max_delay_s: float = 0.5, max_attempts: int = 6, backoff_s: float = 1.0,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        duplicate_rate: float = 0.1,
+        max_delay_s: float = 0.5,
+        max_attempts: int = 6,
+        backoff_s: float = 1.0,
+        rng: random.Random | None = None,
+    ) -> None:
         self.client = client
         self.duplicate_rate = duplicate_rate
         self.max_delay_s = max_delay_s
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
-        self.rng = rng or random.Random()  # noqa: S311 - simulation, not security
+        self.rng = rng or random.Random()
         self.stats = DeliveryStats()
         self._heap: list[tuple[float, int, Delivery, int]] = []
         self._seq = itertools.count()
@@ -68,8 +75,9 @@ class Deliverer:
     async def _attempt(self, delivery: Delivery, attempt: int) -> None:
         self.stats.attempts += 1
         try:
-            response = await self.client.post(delivery.url, content=delivery.body,
-                                              headers=delivery.headers)
+            response = await self.client.post(
+                delivery.url, content=delivery.body, headers=delivery.headers
+            )
             status = response.status_code
         except httpx.HTTPError as exc:
             log.info("delivery to %s failed: %s", delivery.url, exc)

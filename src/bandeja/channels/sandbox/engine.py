@@ -28,18 +28,26 @@ MAX_RATE_PER_MIN = 6000.0
 
 
 class Sandbox:
-    def __init__(self, client: httpx.AsyncClient, *, rate_per_min: float = 6.0,
-                 duplicate_rate: float = 0.1, max_delay_s: float = 0.5, seed: int | None = None,
-                 state: SandboxState | None = None) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        rate_per_min: float = 6.0,
+        duplicate_rate: float = 0.1,
+        max_delay_s: float = 0.5,
+        seed: int | None = None,
+        state: SandboxState | None = None,
+    ) -> None:
         if not 0 <= rate_per_min <= MAX_RATE_PER_MIN:
             raise ValueError(f"rate must be between 0 and {MAX_RATE_PER_MIN:g} per minute")
         if not 0 <= duplicate_rate <= 1:
             raise ValueError("duplicate rate must be between 0 and 1")
-        self.rng = random.Random(seed)  # noqa: S311 - simulation
+        self.rng = random.Random(seed)
         self.state = state or SandboxState()
         self.fakes = fakes()
-        self.deliverer = Deliverer(client, duplicate_rate=duplicate_rate,
-                                   max_delay_s=max_delay_s, rng=self.rng)
+        self.deliverer = Deliverer(
+            client, duplicate_rate=duplicate_rate, max_delay_s=max_delay_s, rng=self.rng
+        )
         self.traffic = Traffic(self.state, self.rng)
         self.rate_per_min = rate_per_min
         self.generated = 0
@@ -82,8 +90,13 @@ class Sandbox:
     def status(self) -> dict[str, Any]:
         return {
             "channels": [
-                {"bandeja_id": c.bandeja_id, "platform": c.platform.value, "name": c.name,
-                 "external_id": c.external_id, "webhook_url": c.webhook_url}
+                {
+                    "bandeja_id": c.bandeja_id,
+                    "platform": c.platform.value,
+                    "name": c.name,
+                    "external_id": c.external_id,
+                    "webhook_url": c.webhook_url,
+                }
                 for c in self.state.channels.values()
             ],
             "rate_per_min": self.rate_per_min,
@@ -101,10 +114,12 @@ class Sandbox:
             return JSONResponse(self.status())
 
         async def sent(_request: Request) -> JSONResponse:
-            return JSONResponse([
-                {**dataclasses.asdict(r), "platform": r.platform.value, "at": r.at.isoformat()}
-                for r in self.state.sent[-500:]
-            ])
+            return JSONResponse(
+                [
+                    {**dataclasses.asdict(r), "platform": r.platform.value, "at": r.at.isoformat()}
+                    for r in self.state.sent[-500:]
+                ]
+            )
 
         async def fail(request: Request) -> JSONResponse:
             """Make the next sends on a platform fail: {"platform", "status", "body", "times"}."""
@@ -126,7 +141,7 @@ class Sandbox:
             try:
                 value = float((await request.json())["per_minute"])
             except (ValueError, KeyError, TypeError):
-                return JSONResponse({"error": "send {\"per_minute\": N}"}, status_code=400)
+                return JSONResponse({"error": 'send {"per_minute": N}'}, status_code=400)
             if not 0 <= value <= MAX_RATE_PER_MIN:
                 return JSONResponse({"error": f"0..{MAX_RATE_PER_MIN:g}"}, status_code=400)
             self.rate_per_min = value

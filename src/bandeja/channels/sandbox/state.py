@@ -52,8 +52,15 @@ class SandboxState:
             if key not in self._last_inbound or at > self._last_inbound[key]:
                 self._last_inbound[key] = at
 
-    def inject_failure(self, platform: Platform, status: int, body: dict[str, Any],
-                       headers: dict[str, str] | None = None, *, times: int = 1) -> None:
+    def inject_failure(
+        self,
+        platform: Platform,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        *,
+        times: int = 1,
+    ) -> None:
         """Make the next ``times`` sends on ``platform`` answer this (tests, chaos)."""
         with self._lock:
             for _ in range(times):
@@ -62,13 +69,26 @@ class SandboxState:
     # --- SandboxApi -------------------------------------------------------------------------
 
     def channel_by_external_id(self, platform: Platform, external_id: str) -> SandboxChannel | None:
-        return next((c for c in self.channels.values()
-                     if c.platform is platform and c.external_id == external_id), None)
+        return next(
+            (
+                c
+                for c in self.channels.values()
+                if c.platform is platform and c.external_id == external_id
+            ),
+            None,
+        )
 
     def channel_by_token(self, platform: Platform, access_token: str) -> SandboxChannel | None:
-        return next((c for c in self.channels.values()
-                     if c.platform is platform and access_token
-                     and c.secrets.get("access_token") == access_token), None)
+        return next(
+            (
+                c
+                for c in self.channels.values()
+                if c.platform is platform
+                and access_token
+                and c.secrets.get("access_token") == access_token
+            ),
+            None,
+        )
 
     def person(self, platform: Platform, person_id: str) -> SimPerson | None:
         return self.people.get((platform, person_id))
@@ -76,7 +96,9 @@ class SandboxState:
     def last_inbound_at(self, channel: SandboxChannel, person_id: str) -> datetime | None:
         return self._last_inbound.get((channel.bandeja_id, person_id))
 
-    def injected_failure(self, platform: Platform) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    def injected_failure(
+        self, platform: Platform
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         with self._lock:
             queue = self._failures.get(platform)
             return queue.popleft() if queue else None
@@ -97,13 +119,24 @@ class SandboxState:
             return None
         return self._by_key.get(idempotency_key)
 
-    def record_send(self, channel: SandboxChannel, recipient_id: str, text: str,
-                    payload: dict[str, Any], idempotency_key: str | None) -> SentRecord:
+    def record_send(
+        self,
+        channel: SandboxChannel,
+        recipient_id: str,
+        text: str,
+        payload: dict[str, Any],
+        idempotency_key: str | None,
+    ) -> SentRecord:
         with self._lock:
             record = SentRecord(
-                platform=channel.platform, channel_external_id=channel.external_id,
-                recipient_id=recipient_id, message_id=self.new_id(f"{channel.platform.value}-out"),
-                text=text, payload=payload, idempotency_key=idempotency_key, at=self.now(),
+                platform=channel.platform,
+                channel_external_id=channel.external_id,
+                recipient_id=recipient_id,
+                message_id=self.new_id(f"{channel.platform.value}-out"),
+                text=text,
+                payload=payload,
+                idempotency_key=idempotency_key,
+                at=self.now(),
             )
             self.sent.append(record)
             if idempotency_key:

@@ -37,8 +37,9 @@ def person_id(platform: Platform, rng: random.Random) -> str:
     if platform is Platform.whatsapp:
         return "3" + "".join(rng.choice("0123456789") for _ in range(10))
     if platform is Platform.linkedin:
-        return "urn:li:person:" + "".join(rng.choice("abcdefghijkABCDEFGH0123456789")
-                                         for _ in range(10))
+        return "urn:li:person:" + "".join(
+            rng.choice("abcdefghijkABCDEFGH0123456789") for _ in range(10)
+        )
     return str(rng.randrange(10**15, 10**16))
 
 
@@ -59,9 +60,11 @@ class Traffic:
                 language = self.rng.choice(LANGUAGES)
                 first, last = self.rng.choice(corpus.NAMES[language])
                 person = SimPerson(
-                    id=person_id(channel.platform, self.rng), name=f"{first} {last}",
+                    id=person_id(channel.platform, self.rng),
+                    name=f"{first} {last}",
                     handle=f"{first}.{last}".lower().replace("í", "i").replace("é", "e"),
-                    language=language, accepts_dms=self.rng.random() > 0.1,
+                    language=language,
+                    accepts_dms=self.rng.random() > 0.1,
                 )
                 self.state.add_person(channel.platform, person)
                 crowd.append(person)
@@ -75,8 +78,12 @@ class Traffic:
         roll = self.rng.random()
         if said and roll < 0.08:
             person, message_id, _ = self.rng.choice(said)
-            return SimReaction(person=person, message_id=message_id,
-                               reaction=self.rng.choice(corpus.REACTIONS), at=now)
+            return SimReaction(
+                person=person,
+                message_id=message_id,
+                reaction=self.rng.choice(corpus.REACTIONS),
+                at=now,
+            )
         if said and roll < 0.11:
             person, message_id, text = self.rng.choice(said)
             return SimEdit(person=person, message_id=message_id, text=text + " (edit)", at=now)
@@ -99,5 +106,12 @@ class Traffic:
             self.state.wrote(channel, person.id, now)
         said.append((person, message_id, text))
         del said[:-50]
-        return SimMessage(person=person, message_id=message_id, text=text, at=now, kind=kind,
-                          post_id=post_id, post_text=post_text)
+        return SimMessage(
+            person=person,
+            message_id=message_id,
+            text=text,
+            at=now,
+            kind=kind,
+            post_id=post_id,
+            post_text=post_text,
+        )

@@ -37,19 +37,31 @@ from bandeja.storage.base import utcnow
 from bandeja.storage.upsert import dialect_insert, insert_ignore
 
 # Headers worth keeping with a raw event (for replay and debugging); never cookies or auth.
-KEPT_HEADERS = ("content-type", "user-agent", "x-hub-signature-256", "x-twitter-webhooks-signature",
-                "x-li-signature", "x-request-id")
+KEPT_HEADERS = (
+    "content-type",
+    "user-agent",
+    "x-hub-signature-256",
+    "x-twitter-webhooks-signature",
+    "x-li-signature",
+    "x-request-id",
+)
 # An echo with no id or metadata we know is matched to a reply of the same text sent this recently.
 ECHO_MATCH_WINDOW = timedelta(minutes=10)
 
 
 async def record_raw_event(
-    session: AsyncSession, channel: ChannelAccount | tuple[int, int, str], body: bytes,
+    session: AsyncSession,
+    channel: ChannelAccount | tuple[int, int, str],
+    body: bytes,
     headers: Mapping[str, str],
 ) -> int | None:
     """Store a verified delivery; returns its id, or None when the same body was stored before."""
     if isinstance(channel, ChannelAccount):
-        channel_id, workspace_id, platform = channel.id, channel.workspace_id, channel.platform.value
+        channel_id, workspace_id, platform = (
+            channel.id,
+            channel.workspace_id,
+            channel.platform.value,
+        )
     else:
         channel_id, workspace_id, platform = channel
     values = {
@@ -63,9 +75,14 @@ async def record_raw_event(
         "status": RawEventStatus.pending.value,
         "attempts": 0,
     }
-    stmt = insert_ignore(session.get_bind().dialect.name, RawEvent.__table__, values,
-                         ["channel_account_id", "dedupe_key"]).returning(RawEvent.__table__.c.id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    stmt = insert_ignore(
+        session.get_bind().dialect.name,
+        RawEvent.__table__,
+        values,
+        ["channel_account_id", "dedupe_key"],
+    ).returning(RawEvent.__table__.c.id)
+    inserted: int | None = (await session.execute(stmt)).scalar_one_or_none()
+    return inserted
 
 
 async def count_ignored(session: AsyncSession, channel_account_id: int, reason: str) -> None:
@@ -73,17 +90,25 @@ async def count_ignored(session: AsyncSession, channel_account_id: int, reason: 
     stmt = dialect_insert(session.get_bind().dialect.name, table).values(
         channel_account_id=channel_account_id, reason=reason[:100], n=1, last_at=utcnow()
     )
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=["channel_account_id", "reason"],
-        set_={"n": table.c.n + 1, "last_at": stmt.excluded.last_at},
-    ))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["channel_account_id", "reason"],
+            set_={"n": table.c.n + 1, "last_at": stmt.excluded.last_at},
+        )
+    )
 
 
 def _changed(session: AsyncSession, message: Message, changes: dict[str, object]) -> None:
-    emit(session, MessageChanged(
-        workspace_id=message.workspace_id, channel_account_id=message.channel_account_id,
-        conversation_id=message.conversation_id, message_id=message.id, changes=changes,
-    ))
+    emit(
+        session,
+        MessageChanged(
+            workspace_id=message.workspace_id,
+            channel_account_id=message.channel_account_id,
+            conversation_id=message.conversation_id,
+            message_id=message.id,
+            changes=changes,
+        ),
+    )
 
 
 async def _match_echo(
@@ -98,17 +123,20 @@ async def _match_echo(
         key = echo.metadata.removeprefix("bandeja:")
         job = (
             await session.execute(
-                select(SendJob).where(SendJob.workspace_id == channel.workspace_id,
-                                      SendJob.idempotency_key == key)
+                select(SendJob).where(
+                    SendJob.workspace_id == channel.workspace_id, SendJob.idempotency_key == key
+                )
             )
         ).scalar_one_or_none()
         if job is not None:
             return await session.get(Message, job.message_id)
     conversation = (
         await session.execute(
-            select(Conversation).where(Conversation.channel_account_id == channel.id,
-                                       Conversation.kind == echo.thread.kind,
-                                       Conversation.thread_key == echo.thread.key)
+            select(Conversation).where(
+                Conversation.channel_account_id == channel.id,
+                Conversation.kind == echo.thread.kind,
+                Conversation.thread_key == echo.thread.key,
+            )
         )
     ).scalar_one_or_none()
     if conversation is None:
@@ -117,18 +145,23 @@ async def _match_echo(
         await session.execute(
             select(Message)
             .join(SendJob, SendJob.message_id == Message.id)
-            .where(Message.conversation_id == conversation.id,
-                   Message.direction == Direction.outbound, Message.external_id.is_(None),
-                   Message.text == echo.text,
-                   Message.created_at >= echo.sent_at - ECHO_MATCH_WINDOW,
-                   SendJob.status.in_([SendStatus.sending, SendStatus.done, SendStatus.pending]))
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == Direction.outbound,
+                Message.external_id.is_(None),
+                Message.text == echo.text,
+                Message.created_at >= echo.sent_at - ECHO_MATCH_WINDOW,
+                SendJob.status.in_([SendStatus.sending, SendStatus.done, SendStatus.pending]),
+            )
             .order_by(Message.id)
             .limit(1)
         )
     ).scalar_one_or_none()
 
 
-async def _apply_echo(session: AsyncSession, channel: ChannelAccount, echo: ev.EchoReceived) -> None:
+async def _apply_echo(
+    session: AsyncSession, channel: ChannelAccount, echo: ev.EchoReceived
+) -> None:
     mine = await _match_echo(session, channel, echo)
     if mine is not None:
         if mine.external_id is None:
@@ -136,32 +169,54 @@ async def _apply_echo(session: AsyncSession, channel: ChannelAccount, echo: ev.E
         set_status(session, mine, DeliveryStatus.sent)
         return
     # Sent from the platform's own app: keep it, so the thread shows what the customer saw.
-    identity = await get_or_create_identity(session, workspace_id=channel.workspace_id,
-                                            channel_account_id=channel.id, info=echo.recipient)
+    identity = await get_or_create_identity(
+        session,
+        workspace_id=channel.workspace_id,
+        channel_account_id=channel.id,
+        info=echo.recipient,
+    )
     contact = await session.get(Contact, identity.contact_id)
     assert contact is not None
-    conversation, _ = await get_or_create_conversation(session, channel, contact, echo.thread,
-                                                       first_at=echo.sent_at)
-    await record_outbound(session, conversation, text=echo.text, sent_at=echo.sent_at,
-                          author_type=AuthorType.external, status=DeliveryStatus.sent,
-                          external_id=echo.external_id, attachments=echo.attachments)
+    conversation, _ = await get_or_create_conversation(
+        session, channel, contact, echo.thread, first_at=echo.sent_at
+    )
+    await record_outbound(
+        session,
+        conversation,
+        text=echo.text,
+        sent_at=echo.sent_at,
+        author_type=AuthorType.external,
+        status=DeliveryStatus.sent,
+        external_id=echo.external_id,
+        attachments=echo.attachments,
+    )
 
 
-async def _apply_read_up_to(session: AsyncSession, channel: ChannelAccount, read: ev.ReadUpTo) -> None:
+async def _apply_read_up_to(
+    session: AsyncSession, channel: ChannelAccount, read: ev.ReadUpTo
+) -> None:
     status = DeliveryStatus(read.status)
     rows = (
-        await session.execute(
-            select(Message)
-            .join(Conversation, Conversation.id == Message.conversation_id)
-            .join(Contact, Contact.id == Conversation.contact_id)
-            .where(Message.channel_account_id == channel.id,
-                   Message.direction == Direction.outbound,
-                   Message.sent_at <= read.watermark,
-                   Message.status.in_([DeliveryStatus.sent, DeliveryStatus.delivered]),
-                   Conversation.contact_id.in_(_contact_ids_of(channel.id, read.person_external_id)))
-            .limit(500)
+        (
+            await session.execute(
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .join(Contact, Contact.id == Conversation.contact_id)
+                .where(
+                    Message.channel_account_id == channel.id,
+                    Message.direction == Direction.outbound,
+                    Message.sent_at <= read.watermark,
+                    Message.status.in_([DeliveryStatus.sent, DeliveryStatus.delivered]),
+                    Conversation.contact_id.in_(
+                        _contact_ids_of(channel.id, read.person_external_id)
+                    ),
+                )
+                .limit(500)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for message in rows:
         set_status(session, message, status)
 
@@ -169,21 +224,26 @@ async def _apply_read_up_to(session: AsyncSession, channel: ChannelAccount, read
 def _contact_ids_of(channel_account_id: int, external_id: str) -> ScalarSelect[int]:
     return (
         select(ContactIdentity.contact_id)
-        .where(ContactIdentity.channel_account_id == channel_account_id,
-               ContactIdentity.external_id == external_id)
+        .where(
+            ContactIdentity.channel_account_id == channel_account_id,
+            ContactIdentity.external_id == external_id,
+        )
         .scalar_subquery()
     )
 
 
-async def _message(session: AsyncSession, channel: ChannelAccount, external_id: str,
-                   reason: str) -> Message | None:
+async def _message(
+    session: AsyncSession, channel: ChannelAccount, external_id: str, reason: str
+) -> Message | None:
     message = await find_by_external_id(session, channel.id, external_id)
     if message is None:
         await count_ignored(session, channel.id, reason)
     return message
 
 
-async def apply_event(session: AsyncSession, channel: ChannelAccount, event: ev.PlatformEvent) -> None:
+async def apply_event(
+    session: AsyncSession, channel: ChannelAccount, event: ev.PlatformEvent
+) -> None:
     """Apply one platform event. Safe to repeat, and to receive out of order."""
     match event:
         case ev.MessageReceived():
@@ -193,12 +253,16 @@ async def apply_event(session: AsyncSession, channel: ChannelAccount, event: ev.
         case ev.StatusChanged():
             message = await _message(session, channel, event.external_id, "status_unknown_message")
             if message is not None:
-                error = (event.error_code, event.error_message) if event.status == "failed" else None
+                error = (
+                    (event.error_code, event.error_message) if event.status == "failed" else None
+                )
                 set_status(session, message, DeliveryStatus(event.status), error=error)
         case ev.ReadUpTo():
             await _apply_read_up_to(session, channel, event)
         case ev.ReactionChanged():
-            message = await _message(session, channel, event.external_id, "reaction_unknown_message")
+            message = await _message(
+                session, channel, event.external_id, "reaction_unknown_message"
+            )
             if message is not None:
                 reactions = dict(message.reactions)
                 if event.reaction:
@@ -214,8 +278,9 @@ async def apply_event(session: AsyncSession, channel: ChannelAccount, event: ev.
                 message.text, message.edited_at = event.text, event.at
                 conversation = await session.get(Conversation, message.conversation_id)
                 assert conversation is not None
-                conversation.search_document = search.append(conversation.search_document,
-                                                             event.text)
+                conversation.search_document = search.append(
+                    conversation.search_document, event.text
+                )
                 _changed(session, message, {"text": event.text, "edited_at": event.at.isoformat()})
         case ev.MessageDeleted():
             message = await _message(session, channel, event.external_id, "delete_unknown_message")
@@ -232,7 +297,9 @@ async def apply_event(session: AsyncSession, channel: ChannelAccount, event: ev.
                     _changed(session, message, {"hidden": event.hidden})
         case ev.MarketingPreference():
             identity = await get_or_create_identity(
-                session, workspace_id=channel.workspace_id, channel_account_id=channel.id,
+                session,
+                workspace_id=channel.workspace_id,
+                channel_account_id=channel.id,
                 info=event.person,
             )
             if identity.marketing_updated_at is None or event.at >= identity.marketing_updated_at:
@@ -242,9 +309,13 @@ async def apply_event(session: AsyncSession, channel: ChannelAccount, event: ev.
 
 
 def _incoming(event: ev.MessageReceived) -> IncomingMessage:
-    return IncomingMessage(external_id=event.external_id, text=event.text, sent_at=event.sent_at,
-                           attachments=event.attachments,
-                           reply_to_external_id=event.reply_to_external_id)
+    return IncomingMessage(
+        external_id=event.external_id,
+        text=event.text,
+        sent_at=event.sent_at,
+        attachments=event.attachments,
+        reply_to_external_id=event.reply_to_external_id,
+    )
 
 
 async def claim_pending(session: AsyncSession, *, limit: int = 100) -> list[RawEvent]:
@@ -269,8 +340,9 @@ def mark_failed(raw: RawEvent, error: str) -> None:
     raw.attempts += 1
 
 
-async def requeue(session: AsyncSession, *, ids: list[int] | None = None,
-                  failed_only: bool = True) -> int:
+async def requeue(
+    session: AsyncSession, *, ids: list[int] | None = None, failed_only: bool = True
+) -> int:
     """Put stored deliveries back in the queue (``bandeja events replay``)."""
     stmt = update(RawEvent).values(status=RawEventStatus.pending)
     if ids:
@@ -281,8 +353,9 @@ async def requeue(session: AsyncSession, *, ids: list[int] | None = None,
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def touch_channel(session: AsyncSession, channel: ChannelAccount, *,
-                        error: str | None = None) -> None:
+async def touch_channel(
+    session: AsyncSession, channel: ChannelAccount, *, error: str | None = None
+) -> None:
     """Channel health: when it last received an event, and its last error."""
     now = utcnow()
     channel.last_event_at = now

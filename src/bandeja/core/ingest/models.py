@@ -27,7 +27,9 @@ class RawEvent(IdMixin, Base):
 
     __tablename__ = "raw_events"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     channel_account_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("channel_accounts.id", ondelete="CASCADE")
     )

@@ -290,7 +290,11 @@ def moves_forward(current: DeliveryStatus, new: DeliveryStatus) -> bool:
 
 
 def set_status(
-    session: AsyncSession, message: Message, status: DeliveryStatus, *, force: bool = False,
+    session: AsyncSession,
+    message: Message,
+    status: DeliveryStatus,
+    *,
+    force: bool = False,
     error: tuple[str | None, str | None] | None = None,
 ) -> bool:
     """Move a message's delivery status forward (or anywhere, with ``force``); emits the change."""
@@ -301,8 +305,14 @@ def set_status(
     if error is not None:
         message.error_code, message.error_message = error
         changes["error_code"], changes["error_message"] = error
-    emit(session, MessageChanged(
-        workspace_id=message.workspace_id, channel_account_id=message.channel_account_id,
-        conversation_id=message.conversation_id, message_id=message.id, changes=changes,
-    ))
+    emit(
+        session,
+        MessageChanged(
+            workspace_id=message.workspace_id,
+            channel_account_id=message.channel_account_id,
+            conversation_id=message.conversation_id,
+            message_id=message.id,
+            changes=changes,
+        ),
+    )
     return True

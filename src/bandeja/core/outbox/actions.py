@@ -50,7 +50,10 @@ async def _identity_of(session: AsyncSession, conversation: Conversation) -> Con
 
 
 async def reply_context(
-    session: AsyncSession, conversation: Conversation, channel: ChannelAccount, draft: ReplyDraft,
+    session: AsyncSession,
+    conversation: Conversation,
+    channel: ChannelAccount,
+    draft: ReplyDraft,
     now: datetime | None = None,
 ) -> ReplyContext:
     identity = await _identity_of(session, conversation)
@@ -64,14 +67,21 @@ async def reply_context(
         ):
             raise InvalidInput("private_reply_to must be a customer comment of this conversation")
         if conversation.kind is Kind.dm:
-            raise ReplyRefused("private replies answer comments; this is a direct message",
-                               code="rule:private_reply_not_comment")
+            raise ReplyRefused(
+                "private replies answer comments; this is a direct message",
+                code="rule:private_reply_not_comment",
+            )
         comment_sent_at, already = comment.sent_at, comment.private_replied_at is not None
     return ReplyContext(
-        platform=channel.platform, kind=conversation.kind, draft=draft, now=now or utcnow(),
-        channel_settings=dict(channel.settings), last_inbound_at=conversation.last_inbound_at,
+        platform=channel.platform,
+        kind=conversation.kind,
+        draft=draft,
+        now=now or utcnow(),
+        channel_settings=dict(channel.settings),
+        last_inbound_at=conversation.last_inbound_at,
         recipient_accepts_messages=identity.accepts_messages if identity else None,
-        comment_sent_at=comment_sent_at, comment_already_private_replied=already,
+        comment_sent_at=comment_sent_at,
+        comment_already_private_replied=already,
         recipient_marketing_opt_in=identity.marketing_opt_in if identity else None,
     )
 
@@ -84,8 +94,13 @@ class Queued:
 
 
 async def queue_reply(
-    session: AsyncSession, actor: Actor, conversation_id: int, draft: ReplyDraft,
-    rules: ReplyRules, *, idempotency_key: str | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    conversation_id: int,
+    draft: ReplyDraft,
+    rules: ReplyRules,
+    *,
+    idempotency_key: str | None = None,
 ) -> Queued:
     """Check ``draft`` against the platform's rules and store it with its send job."""
     text = draft.text.strip()
@@ -99,8 +114,10 @@ async def queue_reply(
     if idempotency_key:
         job = (
             await session.execute(
-                select(SendJob).where(SendJob.workspace_id == actor.workspace_id,
-                                      SendJob.idempotency_key == idempotency_key)
+                select(SendJob).where(
+                    SendJob.workspace_id == actor.workspace_id,
+                    SendJob.idempotency_key == idempotency_key,
+                )
             )
         ).scalar_one_or_none()
         if job is not None:
@@ -117,8 +134,13 @@ async def queue_reply(
         first = violations[0]
         raise ReplyRefused("; ".join(v.message for v in violations), code=f"rule:{first.code}")
     message = await record_outbound(
-        session, conversation, text=text, sent_at=context.now, author_type=AuthorType.user,
-        author_user_id=actor.user_id, status=DeliveryStatus.queued,
+        session,
+        conversation,
+        text=text,
+        sent_at=context.now,
+        author_type=AuthorType.user,
+        author_user_id=actor.user_id,
+        status=DeliveryStatus.queued,
     )
     if draft.private_reply_to_message_id is not None:
         message.is_private_reply = True
@@ -131,21 +153,34 @@ async def queue_reply(
     if draft.tag:
         options["tag"] = draft.tag
     if draft.template:
-        options["template"] = {"name": draft.template.name, "language": draft.template.language,
-                               "parameters": list(draft.template.parameters)}
+        options["template"] = {
+            "name": draft.template.name,
+            "language": draft.template.language,
+            "parameters": list(draft.template.parameters),
+        }
     if draft.extra_recipients:
         options["extra_recipients"] = list(draft.extra_recipients)
     job = SendJob(
-        workspace_id=actor.workspace_id, channel_account_id=channel.id,
-        conversation_id=conversation.id, message_id=message.id,
+        workspace_id=actor.workspace_id,
+        channel_account_id=channel.id,
+        conversation_id=conversation.id,
+        message_id=message.id,
         idempotency_key=idempotency_key or f"bdj-{secrets.token_urlsafe(16)}",
-        status=SendStatus.pending, next_attempt_at=context.now, options=options,
+        status=SendStatus.pending,
+        next_attempt_at=context.now,
+        options=options,
     )
     session.add(job)
     await session.flush()
-    record(session, workspace_id=actor.workspace_id, conversation_id=conversation.id,
-           verb="reply.queued", actor_user_id=actor.user_id, message_id=message.id,
-           private=draft.private_reply_to_message_id is not None)
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        conversation_id=conversation.id,
+        verb="reply.queued",
+        actor_user_id=actor.user_id,
+        message_id=message.id,
+        private=draft.private_reply_to_message_id is not None,
+    )
     return Queued(message=message, job=job, created=True)
 
 
@@ -163,28 +198,44 @@ async def retry_send(session: AsyncSession, actor: Actor, message_id: int) -> Me
     job.status, job.attempts, job.next_attempt_at = SendStatus.pending, 0, utcnow()
     job.lease_until, job.last_error = None, None
     set_status(session, message, DeliveryStatus.queued, force=True, error=(None, None))
-    record(session, workspace_id=actor.workspace_id, conversation_id=message.conversation_id,
-           verb="reply.retried", actor_user_id=actor.user_id, message_id=message.id)
+    record(
+        session,
+        workspace_id=actor.workspace_id,
+        conversation_id=message.conversation_id,
+        verb="reply.retried",
+        actor_user_id=actor.user_id,
+        message_id=message.id,
+    )
     return message
 
 
 # --- the worker's side -------------------------------------------------------------------------
 
 
-async def claim_due(session: AsyncSession, *, limit: int = 20, now: datetime | None = None) -> list[SendJob]:
+async def claim_due(
+    session: AsyncSession, *, limit: int = 20, now: datetime | None = None
+) -> list[SendJob]:
     """Take due jobs for this worker (other workers skip them) and lease them."""
     now = now or utcnow()
     jobs = (
-        await session.execute(
-            select(SendJob)
-            .where(SendJob.status == SendStatus.pending, SendJob.next_attempt_at <= now)
-            .order_by(SendJob.next_attempt_at, SendJob.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(SendJob)
+                .where(SendJob.status == SendStatus.pending, SendJob.next_attempt_at <= now)
+                .order_by(SendJob.next_attempt_at, SendJob.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for job in jobs:
-        job.status, job.lease_until, job.attempts = SendStatus.sending, now + LEASE, job.attempts + 1
+        job.status, job.lease_until, job.attempts = (
+            SendStatus.sending,
+            now + LEASE,
+            job.attempts + 1,
+        )
     return list(jobs)
 
 
@@ -197,8 +248,15 @@ async def mark_sent(
     if external_id and message.external_id is None:
         message.external_id = external_id
     set_status(session, message, DeliveryStatus.sent)
-    record(session, workspace_id=job.workspace_id, conversation_id=job.conversation_id,
-           verb="reply.sent", actor_user_id=None, message_id=message.id, attempts=job.attempts)
+    record(
+        session,
+        workspace_id=job.workspace_id,
+        conversation_id=job.conversation_id,
+        verb="reply.sent",
+        actor_user_id=None,
+        message_id=message.id,
+        attempts=job.attempts,
+    )
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -206,12 +264,17 @@ def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
     if retry_after is not None:
         return timedelta(seconds=min(max(retry_after, 0.0), 3600.0))
     base = min(2.0**attempts, 300.0)
-    return timedelta(seconds=base * (0.5 + random.random() / 2))  # noqa: S311 - jitter only
+    return timedelta(seconds=base * (0.5 + random.random() / 2))
 
 
 async def mark_retry(
-    session: AsyncSession, job: SendJob, *, code: str, message_text: str,
-    retry_after: float | None = None, now: datetime | None = None,
+    session: AsyncSession,
+    job: SendJob,
+    *,
+    code: str,
+    message_text: str,
+    retry_after: float | None = None,
+    now: datetime | None = None,
 ) -> bool:
     """A transient failure: try again later, or fail for good after ``MAX_ATTEMPTS``.
     Returns True when another attempt is scheduled."""
@@ -230,9 +293,16 @@ async def mark_failed(session: AsyncSession, job: SendJob, *, code: str, message
     assert message is not None
     job.status, job.lease_until, job.last_error = SendStatus.failed, None, f"{code}: {message_text}"
     set_status(session, message, DeliveryStatus.failed, error=(code, message_text))
-    record(session, workspace_id=job.workspace_id, conversation_id=job.conversation_id,
-           verb="reply.failed", actor_user_id=None, message_id=message.id, error_code=code,
-           error_message=message_text)
+    record(
+        session,
+        workspace_id=job.workspace_id,
+        conversation_id=job.conversation_id,
+        verb="reply.failed",
+        actor_user_id=None,
+        message_id=message.id,
+        error_code=code,
+        error_message=message_text,
+    )
 
 
 async def expire_leases(session: AsyncSession, now: datetime | None = None) -> int:
@@ -240,16 +310,22 @@ async def expire_leases(session: AsyncSession, now: datetime | None = None) -> i
     them blindly; fail them with ``delivery_unknown`` for an agent to check and retry."""
     now = now or utcnow()
     stale = (
-        await session.execute(
-            select(SendJob)
-            .where(SendJob.status == SendStatus.sending, SendJob.lease_until < now)
-            .limit(100)
-            .with_for_update(skip_locked=True)
+        (
+            await session.execute(
+                select(SendJob)
+                .where(SendJob.status == SendStatus.sending, SendJob.lease_until < now)
+                .limit(100)
+                .with_for_update(skip_locked=True)
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     for job in stale:
         await mark_failed(
-            session, job, code="delivery_unknown",
+            session,
+            job,
+            code="delivery_unknown",
             message_text="the sender stopped while sending; check the conversation on the "
             "platform before retrying",
         )

@@ -28,7 +28,9 @@ class SendJob(IdMixin, CreatedMixin, Base):
 
     __tablename__ = "send_jobs"
 
-    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    workspace_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
+    )
     channel_account_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("channel_accounts.id", ondelete="CASCADE")
     )

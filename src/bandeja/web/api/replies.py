@@ -30,11 +30,14 @@ class ReplyIn(BaseModel):
     private_reply_to: int | None = Field(
         None, description="Answer this customer comment (message id) privately, by DM."
     )
-    tag: str | None = Field(None, description='Messenger/Instagram message tag, e.g. "HUMAN_AGENT".')
+    tag: str | None = Field(
+        None, description='Messenger/Instagram message tag, e.g. "HUMAN_AGENT".'
+    )
     template: TemplateIn | None = Field(None, description="WhatsApp approved template.")
     extra_recipients: list[str] = Field(default_factory=list, max_length=60)
     idempotency_key: str | None = Field(
-        None, max_length=100,
+        None,
+        max_length=100,
         description="The same key again returns the same message instead of sending twice.",
     )
 
@@ -45,23 +48,32 @@ def _wake_sender(request: Request) -> None:
         workers.sender.wake.set()
 
 
-@router.post("/conversations/{conversation_id}/messages", status_code=202,
-             summary="Reply (checked against the platform's rules, then sent in the background)",
-             responses={200: {"description": "The same idempotency key was used before"}})
-async def post_reply(conversation_id: int, body: ReplyIn, request: Request, db: Db,
-                     actor: CurrentActor) -> JSONResponse:
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    status_code=202,
+    summary="Reply (checked against the platform's rules, then sent in the background)",
+    responses={200: {"description": "The same idempotency key was used before"}},
+)
+async def post_reply(
+    conversation_id: int, body: ReplyIn, request: Request, db: Db, actor: CurrentActor
+) -> JSONResponse:
     key = body.idempotency_key or request.headers.get("idempotency-key")
     draft = ReplyDraft(
-        text=body.text, private_reply_to_message_id=body.private_reply_to, tag=body.tag,
+        text=body.text,
+        private_reply_to_message_id=body.private_reply_to,
+        tag=body.tag,
         template=Template(**body.template.model_dump()) if body.template else None,
         extra_recipients=body.extra_recipients,
     )
-    queued = await actions.queue_reply(db, actor, conversation_id, draft, Rules(),
-                                       idempotency_key=key)
+    queued = await actions.queue_reply(
+        db, actor, conversation_id, draft, Rules(), idempotency_key=key
+    )
     await db.commit()
     _wake_sender(request)
-    return JSONResponse(MessageOut.model_validate(queued.message).model_dump(mode="json"),
-                        status_code=202 if queued.created else 200)
+    return JSONResponse(
+        MessageOut.model_validate(queued.message).model_dump(mode="json"),
+        status_code=202 if queued.created else 200,
+    )
 
 
 @router.post("/messages/{message_id}/retry", status_code=202, summary="Send a failed reply again")
