@@ -18,7 +18,11 @@ def demo() -> None:
         async with database(config) as session:
             if await demo_exists(session):
                 return None
-            result = await load_demo(session, box=SecretBox(config.resolved_secret_key()))
+            result = await load_demo(
+                session,
+                box=SecretBox(config.resolved_secret_key()),
+                sandbox_base_url=config.sandbox_url,
+            )
             await session.commit()
             return result.conversations
 

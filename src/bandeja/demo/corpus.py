@@ -82,13 +82,36 @@ SHOPS = {
 }
 
 ITEMS = {
-    "en": ("cinnamon bun", "almond croissant", "pistachio cruffin", "chocolate babka",
-           "cardamom knot", "sausage roll", "lemon drizzle slice", "pain au chocolat"),
-    "es": ("la tarta de queso", "el cruasán de almendra", "la napolitana de chocolate",
-           "el bizcocho de limón", "el cinnamon roll", "la ensaimada", "el pan de masa madre",
-           "la palmera de chocolate"),
-    "it": ("il cornetto al pistacchio", "il maritozzo", "la sfogliatella", "la torta della nonna",
-           "la brioche integrale", "il tiramisù", "la crostata di albicocche", "il pane ai cereali"),
+    "en": (
+        "cinnamon bun",
+        "almond croissant",
+        "pistachio cruffin",
+        "chocolate babka",
+        "cardamom knot",
+        "sausage roll",
+        "lemon drizzle slice",
+        "pain au chocolat",
+    ),
+    "es": (
+        "la tarta de queso",
+        "el cruasán de almendra",
+        "la napolitana de chocolate",
+        "el bizcocho de limón",
+        "el cinnamon roll",
+        "la ensaimada",
+        "el pan de masa madre",
+        "la palmera de chocolate",
+    ),
+    "it": (
+        "il cornetto al pistacchio",
+        "il maritozzo",
+        "la sfogliatella",
+        "la torta della nonna",
+        "la brioche integrale",
+        "il tiramisù",
+        "la crostata di albicocche",
+        "il pane ai cereali",
+    ),
 }
 
 DRINKS = {
@@ -108,33 +131,201 @@ WEEKDAYS = {
 # --- Customers -------------------------------------------------------------------------------
 
 FIRST_NAMES = {
-    "en": ("Oliver", "Amelia", "Harry", "Isla", "Jack", "Sophie", "George", "Chloe", "Noah",
-           "Emily", "Charlie", "Grace", "Jacob", "Hannah", "Alfie", "Lucy", "Freddie", "Mia",
-           "Arthur", "Ella", "Priya", "Aisha", "Zoe", "Callum", "Megan", "Ravi", "Niamh",
-           "Kwame", "Jess", "Rory"),
-    "es": ("María", "Paula", "Carmen", "Laura", "Marta", "Andrea", "Sara", "Elena", "Irene",
-           "Alba", "Nerea", "Javier", "Carlos", "Pablo", "Alejandro", "Daniel", "Sergio",
-           "Álvaro", "Diego", "Adrián", "Raúl", "Jorge", "Iker", "Rocío", "Pilar", "Cristina",
-           "Manuel", "Íñigo", "Beatriz", "Lola"),
-    "it": ("Francesca", "Chiara", "Sara", "Martina", "Alessia", "Elisa", "Valentina", "Federica",
-           "Silvia", "Giorgia", "Beatrice", "Ilaria", "Marco", "Luca", "Matteo", "Andrea",
-           "Alessandro", "Davide", "Simone", "Lorenzo", "Riccardo", "Stefano", "Paolo",
-           "Gabriele", "Tommaso", "Elena", "Nicola", "Anna", "Roberta", "Fabio"),
+    "en": (
+        "Oliver",
+        "Amelia",
+        "Harry",
+        "Isla",
+        "Jack",
+        "Sophie",
+        "George",
+        "Chloe",
+        "Noah",
+        "Emily",
+        "Charlie",
+        "Grace",
+        "Jacob",
+        "Hannah",
+        "Alfie",
+        "Lucy",
+        "Freddie",
+        "Mia",
+        "Arthur",
+        "Ella",
+        "Priya",
+        "Aisha",
+        "Zoe",
+        "Callum",
+        "Megan",
+        "Ravi",
+        "Niamh",
+        "Kwame",
+        "Jess",
+        "Rory",
+    ),
+    "es": (
+        "María",
+        "Paula",
+        "Carmen",
+        "Laura",
+        "Marta",
+        "Andrea",
+        "Sara",
+        "Elena",
+        "Irene",
+        "Alba",
+        "Nerea",
+        "Javier",
+        "Carlos",
+        "Pablo",
+        "Alejandro",
+        "Daniel",
+        "Sergio",
+        "Álvaro",
+        "Diego",
+        "Adrián",
+        "Raúl",
+        "Jorge",
+        "Iker",
+        "Rocío",
+        "Pilar",
+        "Cristina",
+        "Manuel",
+        "Íñigo",
+        "Beatriz",
+        "Lola",
+    ),
+    "it": (
+        "Francesca",
+        "Chiara",
+        "Sara",
+        "Martina",
+        "Alessia",
+        "Elisa",
+        "Valentina",
+        "Federica",
+        "Silvia",
+        "Giorgia",
+        "Beatrice",
+        "Ilaria",
+        "Marco",
+        "Luca",
+        "Matteo",
+        "Andrea",
+        "Alessandro",
+        "Davide",
+        "Simone",
+        "Lorenzo",
+        "Riccardo",
+        "Stefano",
+        "Paolo",
+        "Gabriele",
+        "Tommaso",
+        "Elena",
+        "Nicola",
+        "Anna",
+        "Roberta",
+        "Fabio",
+    ),
 }
 
 LAST_NAMES = {
-    "en": ("Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies",
-           "Patel", "Wright", "Walker", "Robinson", "Thompson", "Evans", "Hughes", "Green",
-           "Hall", "Clarke", "O'Brien", "Khan", "Murphy", "Turner", "Baker", "Ahmed", "Cooper",
-           "Ward", "Morris", "Mensah", "Kelly", "Price"),
-    "es": ("García", "Fernández", "González", "Rodríguez", "López", "Martínez", "Sánchez",
-           "Pérez", "Gómez", "Ruiz", "Díaz", "Moreno", "Álvarez", "Romero", "Navarro", "Torres",
-           "Domínguez", "Gil", "Vázquez", "Serrano", "Ramos", "Blanco", "Molina", "Ortega",
-           "Delgado", "Castro", "Iglesias", "Herrero", "Medina", "Garrido"),
-    "it": ("Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Colombo", "Ricci", "Marino",
-           "Greco", "Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano",
-           "Rizzo", "Lombardi", "Moretti", "Barbieri", "Fontana", "Santoro", "Mariani",
-           "Rinaldi", "Caruso", "Ferrara", "Galli", "Martini", "Leone", "Longo"),
+    "en": (
+        "Smith",
+        "Jones",
+        "Taylor",
+        "Brown",
+        "Williams",
+        "Wilson",
+        "Johnson",
+        "Davies",
+        "Patel",
+        "Wright",
+        "Walker",
+        "Robinson",
+        "Thompson",
+        "Evans",
+        "Hughes",
+        "Green",
+        "Hall",
+        "Clarke",
+        "O'Brien",
+        "Khan",
+        "Murphy",
+        "Turner",
+        "Baker",
+        "Ahmed",
+        "Cooper",
+        "Ward",
+        "Morris",
+        "Mensah",
+        "Kelly",
+        "Price",
+    ),
+    "es": (
+        "García",
+        "Fernández",
+        "González",
+        "Rodríguez",
+        "López",
+        "Martínez",
+        "Sánchez",
+        "Pérez",
+        "Gómez",
+        "Ruiz",
+        "Díaz",
+        "Moreno",
+        "Álvarez",
+        "Romero",
+        "Navarro",
+        "Torres",
+        "Domínguez",
+        "Gil",
+        "Vázquez",
+        "Serrano",
+        "Ramos",
+        "Blanco",
+        "Molina",
+        "Ortega",
+        "Delgado",
+        "Castro",
+        "Iglesias",
+        "Herrero",
+        "Medina",
+        "Garrido",
+    ),
+    "it": (
+        "Rossi",
+        "Russo",
+        "Ferrari",
+        "Esposito",
+        "Bianchi",
+        "Colombo",
+        "Ricci",
+        "Marino",
+        "Greco",
+        "Bruno",
+        "Gallo",
+        "Conti",
+        "De Luca",
+        "Mancini",
+        "Costa",
+        "Giordano",
+        "Rizzo",
+        "Lombardi",
+        "Moretti",
+        "Barbieri",
+        "Fontana",
+        "Santoro",
+        "Mariani",
+        "Rinaldi",
+        "Caruso",
+        "Ferrara",
+        "Galli",
+        "Martini",
+        "Leone",
+        "Longo",
+    ),
 }
 
 # --- Tags (name, group, colour) ----------------------------------------------------------------
@@ -168,355 +359,595 @@ TAGS: tuple[tuple[str, str, str], ...] = (
 # =============================================================================================
 
 _EN_DM = (
-    Script("late-delivery", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "Ordered from your {shop} shop at {time} and it's still not here. Over an hour now. What is going on?",
-            "Where is my order?? Placed it at {time} and the tracking has said 'on its way' for 50 minutes",
-            "hi, my delivery was supposed to be here by {time} and nothing. nobody picks up the phone at {shop} either",
+    Script(
+        "late-delivery",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "Ordered from your {shop} shop at {time} and it's still not here. Over an hour now. What is going on?",
+                "Where is my order?? Placed it at {time} and the tracking has said 'on its way' for 50 minutes",
+                "hi, my delivery was supposed to be here by {time} and nothing. nobody picks up the phone at {shop} either",
+            ),
+            agent(
+                "Hi {name}, I'm really sorry about the wait. I'm checking with the {shop} team right now. Could you send me your order number so I can find it quicker?",
+                "Hi {name}, so sorry, that's not the experience we want you to have. Can you share your order number? I'll chase it straight away.",
+            ),
+            customer("{order}", "It's {order}, under {fullname}"),
+            agent(
+                "Thanks {name}. The rider had a problem with his bike and the order was reassigned: it should be with you in about 10 minutes. I've refunded the delivery fee and added £5 credit to your account for the trouble. {agent}",
+                "Found it. The order left {shop} late because we were short-staffed at lunch, which is on us. It's 5 minutes away now and I've refunded the delivery charge. Sorry again! {agent}",
+            ),
+            customer(
+                "ok it's here. coffee is cold obviously",
+                "Arrived. Thanks for sorting the refund at least.",
+                "Finally. Thanks.",
+            ),
+            agent(
+                "Really sorry about the coffee. I've added two free drinks to your loyalty card for next time you're in. Thanks for bearing with us, {name}.",
+                "Thanks for your patience, {name}, and sorry again for today. Next coffee is on us: just show this chat at the till.",
+            ),
         ),
-        agent(
-            "Hi {name}, I'm really sorry about the wait. I'm checking with the {shop} team right now. Could you send me your order number so I can find it quicker?",
-            "Hi {name}, so sorry, that's not the experience we want you to have. Can you share your order number? I'll chase it straight away.",
+    ),
+    Script(
+        "wrong-order",
+        "complaint",
+        ("wrong-order", "delivery"),
+        angry=True,
+        turns=(
+            customer(
+                "Just opened my order and half of it is wrong. I ordered the {item} and got a plain croissant, and my {drink} is a regular latte. Not impressed.",
+                "Wrong order AGAIN. Second time this month from {shop}. No {item} in the bag at all.",
+            ),
+            agent(
+                "Oh no, sorry {name}! Could you send me the order number and a photo of the receipt? I'll get a refund sorted for anything that was missing.",
+                "That's really frustrating, sorry {name}. Can you DM me the order number and tell me what was missing or wrong?",
+            ),
+            customer(
+                "{order}. Photo attached, the sticker literally says {item}",
+                "{order}. The {item} was missing and the drink was wrong.",
+            ),
+            agent(
+                "Thanks, I can see it. I've refunded the {item} and the drink to your card (3 to 5 working days) and flagged it to the {shop} manager so they look at the packing station. Sorry again! {agent}",
+            ),
+            customer("Thanks. Hope it doesn't happen again", "appreciate the quick reply 👍"),
         ),
-        customer("{order}", "It's {order}, under {fullname}"),
-        agent(
-            "Thanks {name}. The rider had a problem with his bike and the order was reassigned: it should be with you in about 10 minutes. I've refunded the delivery fee and added £5 credit to your account for the trouble. {agent}",
-            "Found it. The order left {shop} late because we were short-staffed at lunch, which is on us. It's 5 minutes away now and I've refunded the delivery charge. Sorry again! {agent}",
+    ),
+    Script(
+        "rude-staff",
+        "complaint",
+        ("staff",),
+        angry=True,
+        turns=(
+            customer(
+                "I was at your {shop} shop this morning and the guy on the till was incredibly rude. Rolled his eyes when I asked for oat milk and basically threw the cup at me. I'm a regular and I've never been treated like that.",
+                "Not happy. The staff at {shop} ignored me at the counter for 10 minutes and then told me they were 'closing the till'. Mid-afternoon!",
+            ),
+            agent(
+                "Hi {name}, thank you for telling us, and I'm sorry. That's not how we want anyone to be treated. Could you tell me roughly what time you were in? I'll raise it with the shop manager today.",
+            ),
+            customer("Around quarter to nine.", "About 3pm, maybe a bit after"),
+            agent(
+                "Thank you. I've passed it to our {shop} manager, who'll talk to the team this week. Your next coffee is on us: show this message at the till. {agent}",
+            ),
+            customer("Thanks, appreciate you taking it seriously.", "ok thanks"),
         ),
-        customer(
-            "ok it's here. coffee is cold obviously",
-            "Arrived. Thanks for sorting the refund at least.",
-            "Finally. Thanks.",
+    ),
+    Script(
+        "allergens-nuts",
+        "question",
+        ("allergens",),
+        turns=(
+            customer(
+                "Hi! Does the {item} contain nuts? My son has a severe nut allergy.",
+                "Hello, is the {item} safe for someone with a nut allergy?",
+                "Quick question: what allergens are in the {item}? Nuts especially.",
+            ),
+            agent(
+                "Hi {name}, thanks for checking. Our bakery handles nuts, gluten and sesame, so we can't guarantee any of our bakes is free from traces, the {item} included. Full allergen info for every item is at cafeaurora.example/allergens, and every shop has an allergen folder at the counter.",
+            ),
+            customer(
+                "Ok, thanks for being honest. Is anything nut free?",
+                "Thank you, that's really helpful. Anything safe at all?",
+            ),
+            agent(
+                "Our gluten-free brownie is made in a separate nut-free bakery and comes sealed, so that's the safest choice. Hope that helps!",
+            ),
+            customer("Perfect, we'll get that then. Thanks!", "Great, thank you 🙏"),
         ),
-        agent(
-            "Really sorry about the coffee. I've added two free drinks to your loyalty card for next time you're in. Thanks for bearing with us, {name}.",
-            "Thanks for your patience, {name}, and sorry again for today. Next coffee is on us: just show this chat at the till.",
+    ),
+    Script(
+        "gluten-free",
+        "question",
+        ("allergens", "menu"),
+        turns=(
+            customer(
+                "Hi, do you have anything gluten free? I'm coeliac and would love to come to {shop} on {day}.",
+                "hiya, any gluten free options? coeliac here 🙃",
+            ),
+            agent(
+                "Hi {name}! We have a sealed gluten-free brownie and a GF banana loaf, both made in a separate bakery. Our pastries all contain gluten, and the coffee bar uses the same surfaces, so please mention you're coeliac when you order.",
+            ),
+            customer("Amazing, thank you!", "Good to know, thanks for the detail"),
         ),
-    )),
-    Script("wrong-order", "complaint", ("wrong-order", "delivery"), angry=True, turns=(
-        customer(
-            "Just opened my order and half of it is wrong. I ordered the {item} and got a plain croissant, and my {drink} is a regular latte. Not impressed.",
-            "Wrong order AGAIN. Second time this month from {shop}. No {item} in the bag at all.",
+    ),
+    Script(
+        "opening-hours",
+        "question",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "Hi, what time does {shop} open on Sundays?",
+                "Are you open on the bank holiday Monday?",
+                "hey is the {shop} shop open late on Fridays?",
+            ),
+            agent(
+                "Hi {name}! {shop} opens at 7:30am on weekdays and closes at 7pm (8pm on Fridays); Sundays it's 8am to 6pm, bank holidays 9am to 5pm. See you soon ☕",
+            ),
+            customer("Perfect, thanks!", "great thank you x", "Lovely 👌"),
         ),
-        agent(
-            "Oh no, sorry {name}! Could you send me the order number and a photo of the receipt? I'll get a refund sorted for anything that was missing.",
-            "That's really frustrating, sorry {name}. Can you DM me the order number and tell me what was missing or wrong?",
+    ),
+    Script(
+        "jobs",
+        "question",
+        ("jobs",),
+        turns=(
+            customer(
+                "Hi, are you hiring baristas at the moment? I've got two years' experience.",
+                "Hello! Do you have any weekend jobs going? I'm a student near {shop}.",
+            ),
+            agent(
+                "Hi {name}, thanks for your interest! We're hiring at {shop} and King's Cross right now. You can apply at cafeaurora.example/jobs, just mention this chat. Good luck!",
+            ),
+            customer("Thanks, just applied 🙂", "Brilliant, will do tonight. Thanks!"),
         ),
-        customer(
-            "{order}. Photo attached, the sticker literally says {item}",
-            "{order}. The {item} was missing and the drink was wrong.",
+    ),
+    Script(
+        "office-breakfast",
+        "order",
+        ("catering",),
+        turns=(
+            customer(
+                "Hi, I'd like to order pastries and coffee for an office breakfast next {day}, about 40 people. Do you do catering?",
+                "Hello! Can we pre-order breakfast for our team on {day}? Around 40 of us.",
+            ),
+            agent(
+                "Hi {name}, we'd love to! For orders over 20 people we need 48 hours' notice. Could you send me the address, delivery time and any dietary needs? I'll put a quote together.",
+            ),
+            customer(
+                "12 Old Street, EC1, at 8:30. Some vegans, one coeliac.",
+                "It's our office on Goswell Road, 8:30am please. A few vegans.",
+            ),
+            agent(
+                "Lovely. That's 40 mixed pastries (10 vegan, 1 sealed gluten-free), 4 coffee boxes and oat milk: £236 including delivery. I've emailed the invoice; once it's paid it's confirmed. {agent}",
+            ),
+            customer("Perfect, paid just now", "Great, go ahead please"),
+            agent("All confirmed, reference {order}. Thanks {name}, enjoy the breakfast!"),
         ),
-        agent(
-            "Thanks, I can see it. I've refunded the {item} and the drink to your card (3–5 working days) and flagged it to the {shop} manager so they look at the packing station. Sorry again! {agent}",
+    ),
+    Script(
+        "pickup-order",
+        "order",
+        ("delivery",),
+        turns=(
+            customer(
+                "Hi, I ordered for pick-up at {shop} at {pickup} but never got a confirmation email. Did it go through?",
+                "Did my click and collect order go through? Says pending in the app. Collecting at {pickup}",
+            ),
+            agent(
+                "Hi {name}! Yes, order {order} is confirmed for {pickup} at {shop}. The confirmation email sometimes lags a few minutes, sorry about that.",
+            ),
+            customer("Great, thanks!", "phew, thank you"),
         ),
-        customer("Thanks. Hope it doesn't happen again", "appreciate the quick reply 👍"),
-    )),
-    Script("rude-staff", "complaint", ("staff",), angry=True, turns=(
-        customer(
-            "I was at your {shop} shop this morning and the guy on the till was incredibly rude. Rolled his eyes when I asked for oat milk and basically threw the cup at me. I'm a regular and I've never been treated like that.",
-            "Not happy. The staff at {shop} ignored me at the counter for 10 minutes and then told me they were 'closing the till'. Mid-afternoon!",
+    ),
+    Script(
+        "loyalty-stamps",
+        "question",
+        ("loyalty",),
+        turns=(
+            customer(
+                "My loyalty stamps disappeared from the app 😩 I had 8",
+                "Hi, the app reset my coffee card to zero?? I was one away from a free one",
+            ),
+            agent(
+                "Hi {name}, sorry about that! Could you send me the email address on your account? I'll restore them.",
+            ),
+            customer("{email}", "It's {email}"),
+            agent("All sorted: your stamps are back on the card. Enjoy the free one soon! {agent}"),
+            customer("You're a star, thank you!", "Amazing, thanks 🙌"),
         ),
-        agent(
-            "Hi {name}, thank you for telling us, and I'm sorry. That's not how we want anyone to be treated. Could you tell me roughly what time you were in? I'll raise it with the shop manager today.",
+    ),
+    Script(
+        "praise-dm",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Just wanted to say the {item} at {shop} today was unreal. Best in London, easily.",
+                "Shout-out to the team at {shop}: they remembered my order after one visit. Lovely people!",
+                "Had the {item} with a {drink} at {shop} this morning and honestly it made my week",
+            ),
+            agent(
+                "This made our day, {name}! I'll pass it on to the {shop} team 💛",
+                "Thank you so much {name}! Sharing this with the team at {shop} right now ☕",
+            ),
+            customer("❤️", "They deserve it!"),
         ),
-        customer("Around quarter to nine.", "About 3pm, maybe a bit after"),
-        agent(
-            "Thank you. I've passed it to our {shop} manager, who'll talk to the team this week. Your next coffee is on us: show this message at the till. {agent}",
+    ),
+    Script(
+        "lost-umbrella",
+        "question",
+        ("lost-and-found",),
+        turns=(
+            customer(
+                "Hi, I think I left my black umbrella at {shop} yesterday afternoon. Has anyone handed it in?",
+                "Left my laptop charger at the {shop} shop this morning, window table. Any chance someone kept it?",
+            ),
+            agent(
+                "Hi {name}, let me ask the team at {shop}. I'll get back to you as soon as I hear."
+            ),
+            agent(
+                "Good news: they have it behind the counter! Just ask at the till when you pop in."
+            ),
+            customer("Amazing, thank you so much!", "You're the best, thanks!"),
         ),
-        customer("Thanks, appreciate you taking it seriously.", "ok thanks"),
-    )),
-    Script("allergens-nuts", "question", ("allergens",), turns=(
-        customer(
-            "Hi! Does the {item} contain nuts? My son has a severe nut allergy.",
-            "Hello, is the {item} safe for someone with a nut allergy?",
-            "Quick question: what allergens are in the {item}? Nuts especially.",
+    ),
+    Script(
+        "vegan-breakfast",
+        "question",
+        ("menu",),
+        turns=(
+            customer(
+                "Is there a vegan option for breakfast? Coming with friends on {day}.",
+                "Hi! What's vegan on your menu? Bringing my sister to {shop} this weekend",
+            ),
+            agent(
+                "Hi {name}! Yes: the vegan cinnamon bun, the avocado sourdough toast and the granola pot are all plant-based, and every drink comes with oat or soy at no extra cost.",
+            ),
+            customer("Brilliant, see you then", "Perfect, thank you!"),
         ),
-        agent(
-            "Hi {name}, thanks for checking. Our bakery handles nuts, gluten and sesame, so we can't guarantee any of our bakes is free from traces, the {item} included. Full allergen info for every item is at cafeaurora.example/allergens, and every shop has an allergen folder at the counter.",
+    ),
+    Script(
+        "price-rise",
+        "complaint",
+        ("prices",),
+        turns=(
+            customer(
+                "£4.60 for a {drink}?? Prices went up again and the cups look smaller. Bit cheeky.",
+                "Why has the {drink} gone up by 30p? That's the second rise this year.",
+            ),
+            agent(
+                "Hi {name}, fair point, and thanks for telling us. Our milk and coffee costs rose sharply this year and we adjusted prices in spring. Cup sizes haven't changed (still 12oz), but I see how the new design looks smaller. I'll share your feedback with the team.",
+            ),
+            customer("Fair enough. Still love the place.", "ok, thanks for explaining"),
         ),
-        customer("Ok, thanks for being honest. Is anything nut free?", "Thank you, that's really helpful. Anything safe at all?"),
-        agent(
-            "Our gluten-free brownie is made in a separate nut-free bakery and comes sealed, so that's the safest choice. Hope that helps!",
+    ),
+    Script(
+        "wifi",
+        "question",
+        (),
+        turns=(
+            customer(
+                "Is there wifi at {shop}? Can I work from there for a few hours?",
+                "hi! ok to bring a laptop to {shop} for the afternoon?",
+            ),
+            agent(
+                "Hi {name}, yes: free wifi in every shop (the password is on your receipt). We only ask laptop users to leave the big tables free for lunch, 12 to 2. Enjoy!",
+            ),
+            customer("Perfect, thanks", "Great, see you later"),
         ),
-        customer("Perfect, we'll get that then. Thanks!", "Great, thank you 🙏"),
-    )),
-    Script("gluten-free", "question", ("allergens", "menu"), turns=(
-        customer(
-            "Hi, do you have anything gluten free? I'm coeliac and would love to come to {shop} on {day}.",
-            "hiya, any gluten free options? coeliac here 🙃",
+    ),
+    Script(
+        "refund-missing",
+        "complaint",
+        ("payments",),
+        angry=True,
+        turns=(
+            customer(
+                "You promised me a refund ten days ago for order {order} and nothing has arrived. Do I need to go to my bank?",
+                "Still no refund for {order}. This is getting ridiculous.",
+            ),
+            agent(
+                "Hi {name}, I'm sorry. I've checked and the refund failed on our side because the card on the order had expired. Could you confirm the last 4 digits of the card you'd like it on?",
+            ),
+            customer("ends 4417", "Last four are 0932"),
+            agent(
+                "Thanks {name}. The refund of £18.40 went out today; you should see it within 3 working days. Sorry for the hassle. {agent}",
+            ),
+            customer("ok", "Fine. Thanks."),
         ),
-        agent(
-            "Hi {name}! We have a sealed gluten-free brownie and a GF banana loaf, both made in a separate bakery. Our pastries all contain gluten, and the coffee bar uses the same surfaces, so please mention you're coeliac when you order.",
+    ),
+    Script(
+        "plastic-in-food",
+        "complaint",
+        ("food-safety",),
+        angry=True,
+        escalated=True,
+        turns=(
+            customer(
+                "Found a piece of hard plastic in my {item} from {shop}. My daughter nearly swallowed it. This is disgusting.",
+                "There was PLASTIC in the {item} I bought at {shop} this morning. Could have choked on it.",
+            ),
+            agent(
+                "{name}, I'm so sorry, and I'm glad everyone is ok. This is serious and I've escalated it to our food safety lead. Could you keep the item and the packaging, and send us a photo and a phone number? Someone will call you today.",
+            ),
+            customer("Photo attached. 07700 900412", "Here's the photo. Call me on 07700 900127"),
+            agent(
+                "Thank you. Our quality manager will call you before 5pm, and we've refunded the order in full. We'll tell you what we find.",
+            ),
+            customer("Thank you for taking it seriously.", "ok. waiting for the call"),
         ),
-        customer("Amazing, thank you!", "Good to know, thanks for the detail"),
-    )),
-    Script("opening-hours", "question", ("opening-hours",), turns=(
-        customer(
-            "Hi, what time does {shop} open on Sundays?",
-            "Are you open on the bank holiday Monday?",
-            "hey is the {shop} shop open late on Fridays?",
-        ),
-        agent(
-            "Hi {name}! {shop} is open 7:30am–7pm on weekdays (8pm on Fridays), 8am–6pm on Sundays, and 9am–5pm on bank holidays. See you soon ☕",
-        ),
-        customer("Perfect, thanks!", "great thank you x", "Lovely 👌"),
-    )),
-    Script("jobs", "question", ("jobs",), turns=(
-        customer(
-            "Hi, are you hiring baristas at the moment? I've got two years' experience.",
-            "Hello! Do you have any weekend jobs going? I'm a student near {shop}.",
-        ),
-        agent(
-            "Hi {name}, thanks for your interest! We're hiring at {shop} and King's Cross right now. You can apply at cafeaurora.example/jobs, just mention this chat. Good luck!",
-        ),
-        customer("Thanks, just applied 🙂", "Brilliant, will do tonight. Thanks!"),
-    )),
-    Script("office-breakfast", "order", ("catering",), turns=(
-        customer(
-            "Hi, I'd like to order pastries and coffee for an office breakfast next {day}, about 40 people. Do you do catering?",
-            "Hello! Can we pre-order breakfast for our team on {day}? Around 40 of us.",
-        ),
-        agent(
-            "Hi {name}, we'd love to! For orders over 20 people we need 48 hours' notice. Could you send me the address, delivery time and any dietary needs? I'll put a quote together.",
-        ),
-        customer(
-            "12 Old Street, EC1, at 8:30. Some vegans, one coeliac.",
-            "It's our office on Goswell Road, 8:30am please. A few vegans.",
-        ),
-        agent(
-            "Lovely. That's 40 mixed pastries (10 vegan, 1 sealed gluten-free), 4 coffee boxes and oat milk: £236 including delivery. I've emailed the invoice; once it's paid it's confirmed. {agent}",
-        ),
-        customer("Perfect, paid just now", "Great, go ahead please"),
-        agent("All confirmed, reference {order}. Thanks {name}, enjoy the breakfast!"),
-    )),
-    Script("pickup-order", "order", ("delivery",), turns=(
-        customer(
-            "Hi, I ordered for pick-up at {shop} at {pickup} but never got a confirmation email. Did it go through?",
-            "Did my click and collect order go through? Says pending in the app. Collecting at {pickup}",
-        ),
-        agent(
-            "Hi {name}! Yes, order {order} is confirmed for {pickup} at {shop}. The confirmation email sometimes lags a few minutes, sorry about that.",
-        ),
-        customer("Great, thanks!", "phew, thank you"),
-    )),
-    Script("loyalty-stamps", "question", ("loyalty",), turns=(
-        customer(
-            "My loyalty stamps disappeared from the app 😩 I had 8",
-            "Hi, the app reset my coffee card to zero?? I was one away from a free one",
-        ),
-        agent(
-            "Hi {name}, sorry about that! Could you send me the email address on your account? I'll restore them.",
-        ),
-        customer("{email}", "It's {email}"),
-        agent("All sorted: your stamps are back on the card. Enjoy the free one soon! {agent}"),
-        customer("You're a star, thank you!", "Amazing, thanks 🙌"),
-    )),
-    Script("praise-dm", "praise", (), turns=(
-        customer(
-            "Just wanted to say the {item} at {shop} today was unreal. Best in London, easily.",
-            "Shout-out to the team at {shop}: they remembered my order after one visit. Lovely people!",
-            "Had the {item} with a {drink} at {shop} this morning and honestly it made my week",
-        ),
-        agent(
-            "This made our day, {name}! I'll pass it on to the {shop} team 💛",
-            "Thank you so much {name}! Sharing this with the team at {shop} right now ☕",
-        ),
-        customer("❤️", "They deserve it!"),
-    )),
-    Script("lost-umbrella", "question", ("lost-and-found",), turns=(
-        customer(
-            "Hi, I think I left my black umbrella at {shop} yesterday afternoon. Has anyone handed it in?",
-            "Left my laptop charger at the {shop} shop this morning, window table. Any chance someone kept it?",
-        ),
-        agent("Hi {name}, let me ask the team at {shop}. I'll get back to you as soon as I hear."),
-        agent("Good news: they have it behind the counter! Just ask at the till when you pop in."),
-        customer("Amazing, thank you so much!", "You're the best, thanks!"),
-    )),
-    Script("vegan-breakfast", "question", ("menu",), turns=(
-        customer(
-            "Is there a vegan option for breakfast? Coming with friends on {day}.",
-            "Hi! What's vegan on your menu? Bringing my sister to {shop} this weekend",
-        ),
-        agent(
-            "Hi {name}! Yes: the vegan cinnamon bun, the avocado sourdough toast and the granola pot are all plant-based, and every drink comes with oat or soy at no extra cost.",
-        ),
-        customer("Brilliant, see you then", "Perfect, thank you!"),
-    )),
-    Script("price-rise", "complaint", ("prices",), turns=(
-        customer(
-            "£4.60 for a {drink}?? Prices went up again and the cups look smaller. Bit cheeky.",
-            "Why has the {drink} gone up by 30p? That's the second rise this year.",
-        ),
-        agent(
-            "Hi {name}, fair point, and thanks for telling us. Our milk and coffee costs rose sharply this year and we adjusted prices in spring. Cup sizes haven't changed (still 12oz), but I see how the new design looks smaller. I'll share your feedback with the team.",
-        ),
-        customer("Fair enough. Still love the place.", "ok, thanks for explaining"),
-    )),
-    Script("wifi", "question", (), turns=(
-        customer(
-            "Is there wifi at {shop}? Can I work from there for a few hours?",
-            "hi! ok to bring a laptop to {shop} for the afternoon?",
-        ),
-        agent(
-            "Hi {name}, yes: free wifi in every shop (the password is on your receipt). We only ask laptop users to leave the big tables free for lunch, 12 to 2. Enjoy!",
-        ),
-        customer("Perfect, thanks", "Great, see you later"),
-    )),
-    Script("refund-missing", "complaint", ("payments",), angry=True, turns=(
-        customer(
-            "You promised me a refund ten days ago for order {order} and nothing has arrived. Do I need to go to my bank?",
-            "Still no refund for {order}. This is getting ridiculous.",
-        ),
-        agent(
-            "Hi {name}, I'm sorry. I've checked and the refund failed on our side because the card on the order had expired. Could you confirm the last 4 digits of the card you'd like it on?",
-        ),
-        customer("ends 4417", "Last four are 0932"),
-        agent(
-            "Thanks {name}. The refund of £18.40 went out today; you should see it within 3 working days. Sorry for the hassle. {agent}",
-        ),
-        customer("ok", "Fine. Thanks."),
-    )),
-    Script("plastic-in-food", "complaint", ("food-safety",), angry=True, escalated=True, turns=(
-        customer(
-            "Found a piece of hard plastic in my {item} from {shop}. My daughter nearly swallowed it. This is disgusting.",
-            "There was PLASTIC in the {item} I bought at {shop} this morning. Could have choked on it.",
-        ),
-        agent(
-            "{name}, I'm so sorry, and I'm glad everyone is ok. This is serious and I've escalated it to our food safety lead. Could you keep the item and the packaging, and send us a photo and a phone number? Someone will call you today.",
-        ),
-        customer("Photo attached. 07700 900412", "Here's the photo. Call me on 07700 900127"),
-        agent(
-            "Thank you. Our quality manager will call you before 5pm, and we've refunded the order in full. We'll tell you what we find.",
-        ),
-        customer("Thank you for taking it seriously.", "ok. waiting for the call"),
-    )),
+    ),
 )
 
 _EN_COMMENT = (
-    Script("c-nuts", "question", ("allergens",), turns=(
-        customer("Is it nut free? 🙏", "Does the {item} have nuts in it? asking for my son", "allergens??"),
-        agent(
-            "Hi {name}! It's made in a bakery that handles nuts, so we can't promise it's free from traces. Full allergen info is on our website under Menu → Allergens.",
+    Script(
+        "c-nuts",
+        "question",
+        ("allergens",),
+        turns=(
+            customer(
+                "Is it nut free? 🙏",
+                "Does the {item} have nuts in it? asking for my son",
+                "allergens??",
+            ),
+            agent(
+                "Hi {name}! It's made in a bakery that handles nuts, so we can't promise it's free from traces. Full allergen info is on our website under Menu → Allergens.",
+            ),
+            customer("thanks!", "Good to know, thanks"),
         ),
-        customer("thanks!", "Good to know, thanks"),
-    )),
-    Script("c-where", "question", ("menu",), turns=(
-        customer("Which shops have it? Going to {shop} tomorrow", "is this in every shop or just some?"),
-        agent("Hi {name}! Every London shop from 8am, {shop} included 😊"),
-        customer("yesss", "🙌"),
-    )),
-    Script("c-love", "praise", (), turns=(
-        customer(
-            "Had one yesterday at {shop} and I'm still thinking about it 😍",
-            "Best {item} in London, no contest",
-            "the {item} at {shop} is dangerous, I go every day now",
+    ),
+    Script(
+        "c-where",
+        "question",
+        ("menu",),
+        turns=(
+            customer(
+                "Which shops have it? Going to {shop} tomorrow",
+                "is this in every shop or just some?",
+            ),
+            agent("Hi {name}! Every London shop from 8am, {shop} included 😊"),
+            customer("yesss", "🙌"),
         ),
-        agent("💛💛 thank you {name}!", "This made our morning, thank you {name}!"),
-    )),
-    Script("c-phone", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "Would be nice if someone actually answered the phone at {shop}. Tried five times about my order.",
-            "Lovely post, shame my order from yesterday never turned up and nobody answers messages",
+    ),
+    Script(
+        "c-love",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Had one yesterday at {shop} and I'm still thinking about it 😍",
+                "Best {item} in London, no contest",
+                "the {item} at {shop} is dangerous, I go every day now",
+            ),
+            agent("💛💛 thank you {name}!", "This made our morning, thank you {name}!"),
         ),
-        agent("Sorry {name}, we want to look into this. Could you send us a DM with your order number?"),
-        customer("Sent.", "DM'd you"),
-    )),
-    Script("c-tag", "praise", (), turns=(
-        customer("@{friend} we need to go 😍", "@{friend} saturday??", "@{friend} this is the one I told you about"),
-    )),
-    Script("c-price", "question", ("prices",), turns=(
-        customer("How much is it?", "price?"),
-        agent("Hi {name}! £3.95, or £3.50 with your loyalty card 😊"),
-    )),
-    Script("c-vegan", "question", ("menu",), turns=(
-        customer("Any vegan version? 🌱", "Is there a vegan one?"),
-        agent("Not this one, {name}, but the vegan cinnamon bun is out every day from 8am!"),
-        customer("Noted 🌱", "I'll take it!"),
-    )),
-    Script("c-sunday", "complaint", ("opening-hours",), turns=(
-        customer(
-            "Why does {shop} close so early on Sundays? 4pm is nothing",
-            "please open later on Sundays, 4pm is too early!!",
+    ),
+    Script(
+        "c-phone",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "Would be nice if someone actually answered the phone at {shop}. Tried five times about my order.",
+                "Lovely post, shame my order from yesterday never turned up and nobody answers messages",
+            ),
+            agent(
+                "Sorry {name}, we want to look into this. Could you send us a DM with your order number?"
+            ),
+            customer("Sent.", "DM'd you"),
         ),
-        agent(
-            "We hear you, {name}! We're trying later Sunday hours at {shop} this spring and we'll announce it here first.",
+    ),
+    Script(
+        "c-tag",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "@{friend} we need to go 😍",
+                "@{friend} saturday??",
+                "@{friend} this is the one I told you about",
+            ),
         ),
-        customer("🤞", "Good to hear"),
-    )),
+    ),
+    Script(
+        "c-price",
+        "question",
+        ("prices",),
+        turns=(
+            customer("How much is it?", "price?"),
+            agent("Hi {name}! £3.95, or £3.50 with your loyalty card 😊"),
+        ),
+    ),
+    Script(
+        "c-vegan",
+        "question",
+        ("menu",),
+        turns=(
+            customer("Any vegan version? 🌱", "Is there a vegan one?"),
+            agent("Not this one, {name}, but the vegan cinnamon bun is out every day from 8am!"),
+            customer("Noted 🌱", "I'll take it!"),
+        ),
+    ),
+    Script(
+        "c-sunday",
+        "complaint",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "Why does {shop} close so early on Sundays? 4pm is nothing",
+                "please open later on Sundays, 4pm is too early!!",
+            ),
+            agent(
+                "We hear you, {name}! We're trying later Sunday hours at {shop} this spring and we'll announce it here first.",
+            ),
+            customer("🤞", "Good to hear"),
+        ),
+    ),
 )
 
 _EN_LINKEDIN = (
-    Script("l-part-time", "question", ("jobs",), turns=(
-        customer("Is there a part-time option for the shift lead role?"),
-        agent("Hi {name}, yes: 24 and 32-hour contracts are both possible. Apply through the link and mention it in your note!"),
-        customer("Thank you, will do."),
-    )),
-    Script("l-interviews", "question", ("jobs",), turns=(
-        customer(
-            "Applied last week: is there a timeline for interviews?",
-            "Sent my application a few days ago. When do interviews start?",
+    Script(
+        "l-part-time",
+        "question",
+        ("jobs",),
+        turns=(
+            customer("Is there a part-time option for the shift lead role?"),
+            agent(
+                "Hi {name}, yes: 24 and 32-hour contracts are both possible. Apply through the link and mention it in your note!"
+            ),
+            customer("Thank you, will do."),
         ),
-        agent("Thanks for applying, {name}! The team is reviewing applications now and everyone will hear back by the end of next week."),
-    )),
-    Script("l-waste", "praise", ("sustainability",), turns=(
-        customer(
-            "Great initiative! Would love to hear how you handle unsold bakes.",
-            "Really good to see. How do you deal with food waste at the end of the day?",
+    ),
+    Script(
+        "l-interviews",
+        "question",
+        ("jobs",),
+        turns=(
+            customer(
+                "Applied last week: is there a timeline for interviews?",
+                "Sent my application a few days ago. When do interviews start?",
+            ),
+            agent(
+                "Thanks for applying, {name}! The team is reviewing applications now and everyone will hear back by the end of next week."
+            ),
         ),
-        agent("Thanks {name}! Unsold bakes go to Too Good To Go and to local shelters every evening. We'll share the numbers in our impact report."),
-        customer("Brilliant. Looking forward to it."),
-    )),
-    Script("l-packaging", "question", ("sustainability",), turns=(
-        customer("Congratulations! We supply compostable packaging to several London cafés, happy to connect."),
-        agent("Thanks {name}! Please send the details to partners@cafeaurora.example and our operations team will have a look."),
-    )),
+    ),
+    Script(
+        "l-waste",
+        "praise",
+        ("sustainability",),
+        turns=(
+            customer(
+                "Great initiative! Would love to hear how you handle unsold bakes.",
+                "Really good to see. How do you deal with food waste at the end of the day?",
+            ),
+            agent(
+                "Thanks {name}! Unsold bakes go to Too Good To Go and to local shelters every evening. We'll share the numbers in our impact report."
+            ),
+            customer("Brilliant. Looking forward to it."),
+        ),
+    ),
+    Script(
+        "l-packaging",
+        "question",
+        ("sustainability",),
+        turns=(
+            customer(
+                "Congratulations! We supply compostable packaging to several London cafés, happy to connect."
+            ),
+            agent(
+                "Thanks {name}! Please send the details to partners@cafeaurora.example and our operations team will have a look."
+            ),
+        ),
+    ),
 )
 
 _EN_MENTION = (
-    Script("m-best", "praise", (), turns=(
-        customer(
-            "Best {drink} in London and it's not close. @{brand} {shop} never misses ☕",
-            "Working from @{brand} {shop} today: {drink} + {item} = productive morning",
-            "Sunday treat at @{brand} 🥐☕",
+    Script(
+        "m-best",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Best {drink} in London and it's not close. @{brand} {shop} never misses ☕",
+                "Working from @{brand} {shop} today: {drink} + {item} = productive morning",
+                "Sunday treat at @{brand} 🥐☕",
+            ),
+            agent("Thank you {name}!! 💛", "See you again soon, {name} ☕"),
         ),
-        agent("Thank you {name}!! 💛", "See you again soon, {name} ☕"),
-    )),
-    Script("m-slow", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "@{brand} 45 minutes for a delivery from {shop}, which is 10 minutes away. Cold coffee, squashed {item}. Great stuff.",
-            "@{brand} ordered at {time}, still waiting. No answer on the phone. Brilliant service.",
+    ),
+    Script(
+        "m-slow",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "@{brand} 45 minutes for a delivery from {shop}, which is 10 minutes away. Cold coffee, squashed {item}. Great stuff.",
+                "@{brand} ordered at {time}, still waiting. No answer on the phone. Brilliant service.",
+            ),
+            agent(
+                "We're really sorry {name}, that's not good enough. Could you DM us your order number so we can put it right?"
+            ),
+            customer("DM'd", "sent you a DM"),
         ),
-        agent("We're really sorry {name}, that's not good enough. Could you DM us your order number so we can put it right?"),
-        customer("DM'd", "sent you a DM"),
-    )),
-    Script("m-hours", "question", ("opening-hours",), turns=(
-        customer("@{brand} are you open on the bank holiday?", "@{brand} what time does {shop} open on Sundays?"),
-        agent("Hi {name}! All London shops are open 9am–5pm on bank holidays and 8am–6pm on Sundays 😊"),
-    )),
-    Script("m-rude", "complaint", ("staff",), angry=True, turns=(
-        customer(
-            "Honestly the staff at @{brand} {shop} need some training in basic manners.",
-            "Lovely coffee at @{brand} {shop}, shame about the attitude at the till",
+    ),
+    Script(
+        "m-hours",
+        "question",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "@{brand} are you open on the bank holiday?",
+                "@{brand} what time does {shop} open on Sundays?",
+            ),
+            agent(
+                "Hi {name}! All London shops are open 9am to 5pm on bank holidays and 8am to 6pm on Sundays 😊"
+            ),
         ),
-        agent("Sorry to hear this, {name}. We'd like to know more: could you send us a DM with what happened and when?"),
-        customer("Done.", "DM sent"),
-    )),
-    Script("m-queue", "praise", (), turns=(
-        customer("The queue at @{brand} {shop} this morning was out the door 😅 worth it though", "@{brand} please open a second shop near Old Street, the {shop} queue is wild"),
-    )),
+    ),
+    Script(
+        "m-rude",
+        "complaint",
+        ("staff",),
+        angry=True,
+        turns=(
+            customer(
+                "Honestly the staff at @{brand} {shop} need some training in basic manners.",
+                "Lovely coffee at @{brand} {shop}, shame about the attitude at the till",
+            ),
+            agent(
+                "Sorry to hear this, {name}. We'd like to know more: could you send us a DM with what happened and when?"
+            ),
+            customer("Done.", "DM sent"),
+        ),
+    ),
+    Script(
+        "m-queue",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "The queue at @{brand} {shop} this morning was out the door 😅 worth it though",
+                "@{brand} please open a second shop near Old Street, the {shop} queue is wild",
+            ),
+        ),
+    ),
 )
 
 _EN_POSTS = (
-    Post("Pistachio cruffins are back 💚 From Monday in all London shops, while they last.", "pistachio cruffin"),
-    Post("New autumn menu: pumpkin spice babka, maple pecan bun and chai lattes. Which one are you trying first? 🍂", "maple pecan bun"),
-    Post("Sunday mornings at Borough Market ☕ Come early: the cinnamon buns are out of the oven at 8.", "cinnamon bun"),
-    Post("Our King's Cross shop turns 5 this week! A free cardamom knot with every coffee on Friday 🎉", "cardamom knot"),
-    Post("Meet the almond croissant, twice baked and filled with frangipane. Our bakers' favourite.", "almond croissant"),
+    Post(
+        "Pistachio cruffins are back 💚 From Monday in all London shops, while they last.",
+        "pistachio cruffin",
+    ),
+    Post(
+        "New autumn menu: pumpkin spice babka, maple pecan bun and chai lattes. Which one are you trying first? 🍂",
+        "maple pecan bun",
+    ),
+    Post(
+        "Sunday mornings at Borough Market ☕ Come early: the cinnamon buns are out of the oven at 8.",
+        "cinnamon bun",
+    ),
+    Post(
+        "Our King's Cross shop turns 5 this week! A free cardamom knot with every coffee on Friday 🎉",
+        "cardamom knot",
+    ),
+    Post(
+        "Meet the almond croissant, twice baked and filled with frangipane. Our bakers' favourite.",
+        "almond croissant",
+    ),
 )
 
 _EN_LINKEDIN_POSTS = (
-    Post("We're hiring! Shift leads and baristas for our London shops. Paid training, free coffee and a real path to shop manager."),
-    Post("Café Aurora now runs on 100% renewable electricity in London, Madrid and Milan. Next step: zero food waste by 2027."),
+    Post(
+        "We're hiring! Shift leads and baristas for our London shops. Paid training, free coffee and a real path to shop manager."
+    ),
+    Post(
+        "Café Aurora now runs on 100% renewable electricity in London, Madrid and Milan. Next step: zero food waste by 2027."
+    ),
 )
 
 # =============================================================================================
@@ -524,307 +955,545 @@ _EN_LINKEDIN_POSTS = (
 # =============================================================================================
 
 _ES_DM = (
-    Script("pedido-tarde", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "Hola, hice un pedido a las {time} en la tienda de {shop} y todavía no ha llegado. Llevo más de una hora esperando.",
-            "¿Dónde está mi pedido? Lo hice a las {time} y lleva 50 minutos 'en camino'",
-            "Esto es una vergüenza, más de una hora para un café y dos cruasanes. Y en {shop} no cogen el teléfono",
+    Script(
+        "pedido-tarde",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "Hola, hice un pedido a las {time} en la tienda de {shop} y todavía no ha llegado. Llevo más de una hora esperando.",
+                "¿Dónde está mi pedido? Lo hice a las {time} y lleva 50 minutos 'en camino'",
+                "Esto es una vergüenza, más de una hora para un café y dos cruasanes. Y en {shop} no cogen el teléfono",
+            ),
+            agent(
+                "Hola {name}, lo siento muchísimo por la espera. Lo estoy mirando ahora mismo con la tienda de {shop}. ¿Me pasas el número de pedido?",
+                "Hola {name}, perdona de verdad. ¿Me confirmas el número de pedido para localizarlo cuanto antes?",
+            ),
+            customer("{order}", "Es el {order}, a nombre de {fullname}"),
+            agent(
+                "Gracias, {name}. Al repartidor se le ha pinchado una rueda y hemos reasignado el pedido: te llega en unos 10 minutos. Te he devuelto los gastos de envío y te hemos dejado 5 € de saldo en la app. Un saludo, {agent}",
+                "Ya lo tengo. El pedido salió tarde de {shop} porque a mediodía íbamos cortos de personal, y eso es cosa nuestra. Está a 5 minutos y te he devuelto el envío. Perdona otra vez. {agent}",
+            ),
+            customer(
+                "Ya ha llegado. El café frío, claro.",
+                "Vale, gracias por la devolución por lo menos",
+                "Por fin. Gracias.",
+            ),
+            agent(
+                "Lo siento mucho por el café. La próxima vez que pases por {shop} tienes dos cafés invitados, solo enseña este mensaje en caja. Gracias por la paciencia, {name}.",
+            ),
         ),
-        agent(
-            "Hola {name}, lo siento muchísimo por la espera. Lo estoy mirando ahora mismo con la tienda de {shop}. ¿Me pasas el número de pedido?",
-            "Hola {name}, perdona de verdad. ¿Me confirmas el número de pedido para localizarlo cuanto antes?",
+    ),
+    Script(
+        "pedido-equivocado",
+        "complaint",
+        ("wrong-order", "delivery"),
+        angry=True,
+        turns=(
+            customer(
+                "Me ha llegado el pedido mal. Pedí {item} y me habéis mandado una napolitana normal, y el café es con leche entera cuando lo pedí con avena 😤",
+                "Otra vez el pedido incompleto, y ya van dos este mes desde {shop}. Falta {item}.",
+            ),
+            agent(
+                "Hola {name}, perdona el error. ¿Me mandas el número de pedido y una foto del ticket? Te devuelvo ahora mismo lo que falte.",
+                "Vaya, lo siento, {name}. ¿Me pasas el número de pedido y me dices qué faltaba?",
+            ),
+            customer("{order}. Foto adjunta.", "El {order}. Te mando foto del ticket."),
+            agent(
+                "Gracias. Te he devuelto el importe a la tarjeta (tarda de 3 a 5 días hábiles) y he avisado al equipo de {shop} para que revisen cómo se preparan los pedidos. Perdona otra vez. {agent}",
+            ),
+            customer("Vale, gracias por la rapidez", "ok, a ver si no se repite"),
         ),
-        customer("{order}", "Es el {order}, a nombre de {fullname}"),
-        agent(
-            "Gracias, {name}. Al repartidor se le ha pinchado una rueda y hemos reasignado el pedido: te llega en unos 10 minutos. Te he devuelto los gastos de envío y te hemos dejado 5 € de saldo en la app. Un saludo, {agent}",
-            "Ya lo tengo. El pedido salió tarde de {shop} porque a mediodía íbamos cortos de personal, y eso es cosa nuestra. Está a 5 minutos y te he devuelto el envío. Perdona otra vez. {agent}",
+    ),
+    Script(
+        "mal-trato",
+        "complaint",
+        ("staff",),
+        angry=True,
+        turns=(
+            customer(
+                "Buenas. Esta mañana en {shop} la chica de la caja me ha tratado fatal, ni un buenos días y encima con malas caras. Llevo años viniendo y nunca me había pasado.",
+                "Muy mal trato hoy en el local de {shop}. Pregunté si tenían leche sin lactosa y me contestaron de muy malas formas.",
+            ),
+            agent(
+                "Hola {name}, gracias por contárnoslo y lo sentimos mucho. No es así como queremos tratar a nadie. ¿Sobre qué hora fue? Lo hablo hoy mismo con la encargada de la tienda.",
+            ),
+            customer("Sobre las nueve y cuarto.", "A eso de las cinco de la tarde"),
+            agent(
+                "Gracias, {name}. Ya lo he hablado con la encargada de {shop} y lo van a tratar con el equipo esta semana. El próximo café corre de nuestra cuenta: enseña este mensaje en caja. {agent}",
+            ),
+            customer("Muchas gracias, se agradece que respondáis.", "Vale, gracias"),
         ),
-        customer("Ya ha llegado. El café frío, claro.", "Vale, gracias por la devolución por lo menos", "Por fin. Gracias."),
-        agent(
-            "Lo siento mucho por el café. La próxima vez que pases por {shop} tienes dos cafés invitados, solo enseña este mensaje en caja. Gracias por la paciencia, {name}.",
+    ),
+    Script(
+        "alergenos",
+        "question",
+        ("allergens",),
+        turns=(
+            customer(
+                "¡Hola! ¿{Item} lleva frutos secos? Mi hija es alérgica.",
+                "Hola, ¿qué alérgenos tiene {item}? Sobre todo me preocupan los frutos secos.",
+            ),
+            agent(
+                "Hola {name}, gracias por preguntar. En nuestro obrador se trabaja con frutos secos, gluten y sésamo, así que no podemos garantizar que ningún producto esté libre de trazas. Tienes toda la información en cafeaurora.example/alergenos y en la carpeta de alérgenos de cada mostrador.",
+            ),
+            customer(
+                "Vale, gracias por ser tan claros. ¿Hay algo sin frutos secos?",
+                "Gracias. ¿Y tenéis algo que sea seguro?",
+            ),
+            agent(
+                "El brownie sin gluten viene envasado de un obrador aparte sin frutos secos, así que es la opción más segura. ¡Espero que te sirva!"
+            ),
+            customer("Genial, muchas gracias por la info", "Perfecto, gracias 🙏"),
         ),
-    )),
-    Script("pedido-equivocado", "complaint", ("wrong-order", "delivery"), angry=True, turns=(
-        customer(
-            "Me ha llegado el pedido mal. Pedí {item} y me habéis mandado una napolitana normal, y el café es con leche entera cuando lo pedí con avena 😤",
-            "Otra vez el pedido incompleto, y ya van dos este mes desde {shop}. Falta {item}.",
+    ),
+    Script(
+        "sin-gluten",
+        "question",
+        ("allergens", "menu"),
+        turns=(
+            customer(
+                "Buenas, ¿tenéis algo sin gluten? Tengo celiaquía y me gustaría pasarme por {shop} el {day}.",
+                "holaa, ¿hay opciones sin gluten? es que tengo celiaquía 🙃",
+            ),
+            agent(
+                "¡Hola {name}! Tenemos un brownie y un bizcocho de plátano sin gluten, los dos envasados y hechos en un obrador aparte. El resto de la bollería lleva gluten y en barra compartimos superficies, así que avísanos al pedir.",
+            ),
+            customer("¡Qué bien, gracias!", "Genial, gracias por el detalle"),
         ),
-        agent(
-            "Hola {name}, perdona el error. ¿Me mandas el número de pedido y una foto del ticket? Te devuelvo ahora mismo lo que falte.",
-            "Vaya, lo siento, {name}. ¿Me pasas el número de pedido y me dices qué faltaba?",
+    ),
+    Script(
+        "horarios",
+        "question",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "Hola, ¿a qué hora abre la tienda de {shop} los domingos?",
+                "¿Abrís el lunes? Es festivo en Madrid",
+                "holaa, ¿hasta qué hora está abierto {shop} hoy?",
+            ),
+            agent(
+                "¡Hola {name}! {shop} abre de lunes a sábado de 7:30 a 21:00, y los domingos y festivos de 9:00 a 15:00 😊",
+            ),
+            customer("Perfecto, gracias!!", "Genial 👌", "Vale, mil gracias"),
         ),
-        customer("{order}. Foto adjunta.", "El {order}. Te mando foto del ticket."),
-        agent(
-            "Gracias. Te he devuelto el importe a la tarjeta (tarda de 3 a 5 días hábiles) y he avisado al equipo de {shop} para que revisen cómo se preparan los pedidos. Perdona otra vez. {agent}",
+    ),
+    Script(
+        "empleo",
+        "question",
+        ("jobs",),
+        turns=(
+            customer(
+                "Hola, ¿estáis buscando personal? Tengo experiencia como barista y vivo cerca de {shop}.",
+                "Buenas tardes, quería saber si hay vacantes para fines de semana. Estoy estudiando y me vendría genial.",
+            ),
+            agent(
+                "¡Hola {name}! Sí, ahora mismo buscamos baristas para Malasaña y Chamberí. Puedes mandar tu CV en cafeaurora.example/empleo e indicar en qué tienda te gustaría trabajar. ¡Mucha suerte!",
+            ),
+            customer("Muchas gracias, lo envío hoy mismo", "¡Genial, gracias!"),
         ),
-        customer("Vale, gracias por la rapidez", "ok, a ver si no se repite"),
-    )),
-    Script("mal-trato", "complaint", ("staff",), angry=True, turns=(
-        customer(
-            "Buenas. Esta mañana en {shop} la chica de la caja me ha tratado fatal, ni un buenos días y encima con malas caras. Llevo años viniendo y nunca me había pasado.",
-            "Muy mal trato hoy en el local de {shop}. Pregunté si tenían leche sin lactosa y me contestaron de muy malas formas.",
+    ),
+    Script(
+        "catering",
+        "order",
+        ("catering",),
+        turns=(
+            customer(
+                "Hola! Quería hacer un encargo para el {day}: desayuno para unas 30 personas en la oficina. ¿Hacéis catering?",
+                "Buenas, ¿se puede encargar un desayuno para la oficina? Seríamos unos 30, el {day} por la mañana.",
+            ),
+            agent(
+                "¡Hola {name}! Claro. Para encargos grandes necesitamos 48 horas de antelación. ¿Me dices dirección, hora de entrega y si hay alguna intolerancia? Te preparo presupuesto.",
+            ),
+            customer(
+                "Calle Fuencarral 120, a las 9:00. Hay un par de veganos.",
+                "Estamos en la calle Alcalá 85, a las 9 en punto. Algún vegano.",
+            ),
+            agent(
+                "Perfecto. Serían 30 piezas de bollería variada (6 veganas), 3 termos de café y bebida de avena: 185 € con entrega incluida. Te mando la factura por correo y, en cuanto esté pagada, queda confirmado. {agent}",
+            ),
+            customer("Genial, ya está pagado", "Perfecto, adelante"),
+            agent("¡Confirmado! La referencia es {order}. Gracias, {name}, ¡que aproveche!"),
         ),
-        agent(
-            "Hola {name}, gracias por contárnoslo y lo sentimos mucho. No es así como queremos tratar a nadie. ¿Sobre qué hora fue? Lo hablo hoy mismo con la encargada de la tienda.",
+    ),
+    Script(
+        "recogida",
+        "order",
+        ("delivery",),
+        turns=(
+            customer(
+                "Hola, hice un pedido para recoger en {shop} a las {pickup} pero no me ha llegado la confirmación. ¿Ha entrado bien?",
+                "¿Me confirmáis si ha entrado mi pedido para recoger a las {pickup}? En la app sale pendiente",
+            ),
+            agent(
+                "¡Hola {name}! Sí, el pedido {order} está confirmado para las {pickup} en {shop}. A veces el correo de confirmación tarda unos minutos, perdona.",
+            ),
+            customer("Genial, gracias!", "Uf, menos mal. Gracias"),
         ),
-        customer("Sobre las nueve y cuarto.", "A eso de las cinco de la tarde"),
-        agent(
-            "Gracias, {name}. Ya lo he hablado con la encargada de {shop} y lo van a tratar con el equipo esta semana. El próximo café corre de nuestra cuenta: enseña este mensaje en caja. {agent}",
+    ),
+    Script(
+        "sellos",
+        "question",
+        ("loyalty",),
+        turns=(
+            customer(
+                "Hola, se me han borrado los sellos de la tarjeta de fidelización en la app 😩 tenía 8",
+                "Buenas, la app me ha puesto la tarjeta a cero y me faltaba uno para el café gratis",
+            ),
+            agent(
+                "¡Hola {name}! Vaya, lo siento. ¿Me pasas el email de tu cuenta y te los recupero?"
+            ),
+            customer("{email}", "Es {email}"),
+            agent(
+                "Listo, ya tienes los sellos de vuelta en la tarjeta. ¡El café gratis está al caer! {agent}"
+            ),
+            customer("Mil gracias!! 😍", "¡Qué rápidos, gracias!"),
         ),
-        customer("Muchas gracias, se agradece que respondáis.", "Vale, gracias"),
-    )),
-    Script("alergenos", "question", ("allergens",), turns=(
-        customer(
-            "¡Hola! ¿{Item} lleva frutos secos? Mi hija es alérgica.",
-            "Hola, ¿qué alérgenos tiene {item}? Sobre todo me preocupan los frutos secos.",
+    ),
+    Script(
+        "elogio",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Solo quería deciros que {item} de hoy en {shop} estaba espectacular. Lo mejor que he probado en Madrid.",
+                "Quiero felicitar al equipo de {shop}, siempre tan majos. Hoy me han invitado al café porque era mi cumpleaños 🥹",
+                "Un {drink} y {item} en {shop} esta mañana y me habéis arreglado el día",
+            ),
+            agent(
+                "¡Qué bien leer esto, {name}! Se lo paso ahora mismo al equipo de {shop}, les va a encantar 💛",
+                "¡Muchísimas gracias, {name}! Se lo enseño ahora al equipo de {shop} ☕",
+            ),
+            customer("❤️", "¡Se lo merecen!"),
         ),
-        agent(
-            "Hola {name}, gracias por preguntar. En nuestro obrador se trabaja con frutos secos, gluten y sésamo, así que no podemos garantizar que ningún producto esté libre de trazas. Tienes toda la información en cafeaurora.example/alergenos y en la carpeta de alérgenos de cada mostrador.",
+    ),
+    Script(
+        "objeto-perdido",
+        "question",
+        ("lost-and-found",),
+        turns=(
+            customer(
+                "Hola, creo que ayer por la tarde me dejé un paraguas negro en {shop}. ¿Lo habéis encontrado?",
+                "Buenas, esta mañana me he dejado el cargador del portátil en una mesa de {shop}. ¿Lo tenéis por casualidad?",
+            ),
+            agent(
+                "Hola {name}, lo pregunto ahora a la tienda y te digo algo en cuanto me contesten."
+            ),
+            agent(
+                "¡Buenas noticias! Lo tienen guardado detrás de la barra. Pregunta en caja cuando pases."
+            ),
+            customer("¡Mil gracias, sois geniales!", "Genial, ¡gracias!"),
         ),
-        customer("Vale, gracias por ser tan claros. ¿Hay algo sin frutos secos?", "Gracias. ¿Y tenéis algo que sea seguro?"),
-        agent("El brownie sin gluten viene envasado de un obrador aparte sin frutos secos, así que es la opción más segura. ¡Espero que te sirva!"),
-        customer("Genial, muchas gracias por la info", "Perfecto, gracias 🙏"),
-    )),
-    Script("sin-gluten", "question", ("allergens", "menu"), turns=(
-        customer(
-            "Buenas, ¿tenéis algo sin gluten? Tengo celiaquía y me gustaría pasarme por {shop} el {day}.",
-            "holaa, ¿hay opciones sin gluten? es que tengo celiaquía 🙃",
+    ),
+    Script(
+        "vegano",
+        "question",
+        ("menu",),
+        turns=(
+            customer(
+                "¿Tenéis opciones veganas para desayunar? Vamos el {day} con unos amigos.",
+                "Hola! ¿Qué hay vegano en la carta? Voy a ir a {shop} con mi hermana",
+            ),
+            agent(
+                "¡Hola {name}! Sí: el cinnamon roll vegano, la tostada de aguacate y el bol de granola son 100 % vegetales, y todas las bebidas se pueden pedir con bebida de avena o soja sin coste extra.",
+            ),
+            customer("Genial, ¡allí estaremos!", "Perfecto, gracias!"),
         ),
-        agent(
-            "¡Hola {name}! Tenemos un brownie y un bizcocho de plátano sin gluten, los dos envasados y hechos en un obrador aparte. El resto de la bollería lleva gluten y en barra compartimos superficies, así que avísanos al pedir.",
+    ),
+    Script(
+        "precio",
+        "complaint",
+        ("prices",),
+        turns=(
+            customer(
+                "¿3,20 € por un {drink}? Habéis vuelto a subir los precios y encima el vaso parece más pequeño.",
+                "¿Por qué ha subido otra vez el {drink}? Es la segunda subida este año.",
+            ),
+            agent(
+                "Hola {name}, gracias por decírnoslo. La leche y el café nos han subido mucho este año y ajustamos precios en primavera. El tamaño de los vasos no ha cambiado, aunque entiendo que con el diseño nuevo lo parezca. Se lo trasladamos al equipo.",
+            ),
+            customer("Bueno, vale. Aun así me encanta el sitio.", "Vale, gracias por explicarlo"),
         ),
-        customer("¡Qué bien, gracias!", "Genial, gracias por el detalle"),
-    )),
-    Script("horarios", "question", ("opening-hours",), turns=(
-        customer(
-            "Hola, ¿a qué hora abre la tienda de {shop} los domingos?",
-            "¿Abrís el lunes? Es festivo en Madrid",
-            "holaa, ¿hasta qué hora está abierto {shop} hoy?",
+    ),
+    Script(
+        "cobro-doble",
+        "complaint",
+        ("payments",),
+        angry=True,
+        turns=(
+            customer(
+                "Me habéis cobrado dos veces el pedido {order} 😡 ¿Cómo lo soluciono?",
+                "Tengo dos cargos del mismo pedido ({order}). Quiero que me devolváis uno ya.",
+            ),
+            agent(
+                "Hola {name}, perdona. ¿Me mandas una captura del extracto donde se vean los dos cargos?"
+            ),
+            customer("Ahí va.", "Te la mando"),
+            agent(
+                "Gracias. Efectivamente hubo un cargo duplicado por un fallo del datáfono. Ya te lo hemos devuelto; lo verás en 3-5 días hábiles. Perdona las molestias. {agent}",
+            ),
+            customer("Perfecto, gracias", "Vale"),
         ),
-        agent(
-            "¡Hola {name}! {shop} abre de lunes a sábado de 7:30 a 21:00, y los domingos y festivos de 9:00 a 15:00 😊",
+    ),
+    Script(
+        "plastico",
+        "complaint",
+        ("food-safety",),
+        angry=True,
+        escalated=True,
+        turns=(
+            customer(
+                "He encontrado un trozo de plástico duro en {item} que compré esta mañana en {shop}. Mi hijo casi se lo traga. Es inaceptable.",
+                "Había PLÁSTICO dentro de {item}. Comprado hoy en {shop}. Podría haberme atragantado.",
+            ),
+            agent(
+                "{name}, lo sentimos muchísimo y nos alegra que estéis bien. Es muy grave y ya lo he pasado a nuestra responsable de calidad. ¿Puedes guardar el producto y el envoltorio y mandarnos una foto y un teléfono? Te llamarán hoy.",
+            ),
+            customer(
+                "Foto adjunta. 612 345 678.", "Aquí tienes la foto. Mi teléfono es el 655 123 987"
+            ),
+            agent(
+                "Gracias. Nuestra responsable de calidad te llamará antes de las 17:00, y ya te hemos devuelto el pedido completo. Te contaremos qué ha pasado."
+            ),
+            customer("Gracias por tomároslo en serio.", "Vale, espero la llamada"),
         ),
-        customer("Perfecto, gracias!!", "Genial 👌", "Vale, mil gracias"),
-    )),
-    Script("empleo", "question", ("jobs",), turns=(
-        customer(
-            "Hola, ¿estáis buscando personal? Tengo experiencia como barista y vivo cerca de {shop}.",
-            "Buenas tardes, quería saber si hay vacantes para fines de semana. Estoy estudiando y me vendría genial.",
-        ),
-        agent(
-            "¡Hola {name}! Sí, ahora mismo buscamos baristas para Malasaña y Chamberí. Puedes mandar tu CV en cafeaurora.example/empleo e indicar en qué tienda te gustaría trabajar. ¡Mucha suerte!",
-        ),
-        customer("Muchas gracias, lo envío hoy mismo", "¡Genial, gracias!"),
-    )),
-    Script("catering", "order", ("catering",), turns=(
-        customer(
-            "Hola! Quería hacer un encargo para el {day}: desayuno para unas 30 personas en la oficina. ¿Hacéis catering?",
-            "Buenas, ¿se puede encargar un desayuno para la oficina? Seríamos unos 30, el {day} por la mañana.",
-        ),
-        agent(
-            "¡Hola {name}! Claro. Para encargos grandes necesitamos 48 horas de antelación. ¿Me dices dirección, hora de entrega y si hay alguna intolerancia? Te preparo presupuesto.",
-        ),
-        customer("Calle Fuencarral 120, a las 9:00. Hay un par de veganos.", "Estamos en la calle Alcalá 85, a las 9 en punto. Algún vegano."),
-        agent(
-            "Perfecto. Serían 30 piezas de bollería variada (6 veganas), 3 termos de café y bebida de avena: 185 € con entrega incluida. Te mando la factura por correo y, en cuanto esté pagada, queda confirmado. {agent}",
-        ),
-        customer("Genial, ya está pagado", "Perfecto, adelante"),
-        agent("¡Confirmado! La referencia es {order}. Gracias, {name}, ¡que aproveche!"),
-    )),
-    Script("recogida", "order", ("delivery",), turns=(
-        customer(
-            "Hola, hice un pedido para recoger en {shop} a las {pickup} pero no me ha llegado la confirmación. ¿Ha entrado bien?",
-            "¿Me confirmáis si ha entrado mi pedido para recoger a las {pickup}? En la app sale pendiente",
-        ),
-        agent(
-            "¡Hola {name}! Sí, el pedido {order} está confirmado para las {pickup} en {shop}. A veces el correo de confirmación tarda unos minutos, perdona.",
-        ),
-        customer("Genial, gracias!", "Uf, menos mal. Gracias"),
-    )),
-    Script("sellos", "question", ("loyalty",), turns=(
-        customer(
-            "Hola, se me han borrado los sellos de la tarjeta de fidelización en la app 😩 tenía 8",
-            "Buenas, la app me ha puesto la tarjeta a cero y me faltaba uno para el café gratis",
-        ),
-        agent("¡Hola {name}! Vaya, lo siento. ¿Me pasas el email de tu cuenta y te los recupero?"),
-        customer("{email}", "Es {email}"),
-        agent("Listo, ya tienes los sellos de vuelta en la tarjeta. ¡El café gratis está al caer! {agent}"),
-        customer("Mil gracias!! 😍", "¡Qué rápidos, gracias!"),
-    )),
-    Script("elogio", "praise", (), turns=(
-        customer(
-            "Solo quería deciros que {item} de hoy en {shop} estaba espectacular. Lo mejor que he probado en Madrid.",
-            "Quiero felicitar al equipo de {shop}, siempre tan majos. Hoy me han invitado al café porque era mi cumpleaños 🥹",
-            "Un {drink} y {item} en {shop} esta mañana y me habéis arreglado el día",
-        ),
-        agent(
-            "¡Qué bien leer esto, {name}! Se lo paso ahora mismo al equipo de {shop}, les va a encantar 💛",
-            "¡Muchísimas gracias, {name}! Se lo enseño ahora al equipo de {shop} ☕",
-        ),
-        customer("❤️", "¡Se lo merecen!"),
-    )),
-    Script("objeto-perdido", "question", ("lost-and-found",), turns=(
-        customer(
-            "Hola, creo que ayer por la tarde me dejé un paraguas negro en {shop}. ¿Lo habéis encontrado?",
-            "Buenas, esta mañana me he dejado el cargador del portátil en una mesa de {shop}. ¿Lo tenéis por casualidad?",
-        ),
-        agent("Hola {name}, lo pregunto ahora a la tienda y te digo algo en cuanto me contesten."),
-        agent("¡Buenas noticias! Lo tienen guardado detrás de la barra. Pregunta en caja cuando pases."),
-        customer("¡Mil gracias, sois geniales!", "Genial, ¡gracias!"),
-    )),
-    Script("vegano", "question", ("menu",), turns=(
-        customer(
-            "¿Tenéis opciones veganas para desayunar? Vamos el {day} con unos amigos.",
-            "Hola! ¿Qué hay vegano en la carta? Voy a ir a {shop} con mi hermana",
-        ),
-        agent(
-            "¡Hola {name}! Sí: el cinnamon roll vegano, la tostada de aguacate y el bol de granola son 100 % vegetales, y todas las bebidas se pueden pedir con bebida de avena o soja sin coste extra.",
-        ),
-        customer("Genial, ¡allí estaremos!", "Perfecto, gracias!"),
-    )),
-    Script("precio", "complaint", ("prices",), turns=(
-        customer(
-            "¿3,20 € por un {drink}? Habéis vuelto a subir los precios y encima el vaso parece más pequeño.",
-            "¿Por qué ha subido otra vez el {drink}? Es la segunda subida este año.",
-        ),
-        agent(
-            "Hola {name}, gracias por decírnoslo. La leche y el café nos han subido mucho este año y ajustamos precios en primavera. El tamaño de los vasos no ha cambiado, aunque entiendo que con el diseño nuevo lo parezca. Se lo trasladamos al equipo.",
-        ),
-        customer("Bueno, vale. Aun así me encanta el sitio.", "Vale, gracias por explicarlo"),
-    )),
-    Script("cobro-doble", "complaint", ("payments",), angry=True, turns=(
-        customer(
-            "Me habéis cobrado dos veces el pedido {order} 😡 ¿Cómo lo soluciono?",
-            "Tengo dos cargos del mismo pedido ({order}). Quiero que me devolváis uno ya.",
-        ),
-        agent("Hola {name}, perdona. ¿Me mandas una captura del extracto donde se vean los dos cargos?"),
-        customer("Ahí va.", "Te la mando"),
-        agent(
-            "Gracias. Efectivamente hubo un cargo duplicado por un fallo del datáfono. Ya te lo hemos devuelto; lo verás en 3-5 días hábiles. Perdona las molestias. {agent}",
-        ),
-        customer("Perfecto, gracias", "Vale"),
-    )),
-    Script("plastico", "complaint", ("food-safety",), angry=True, escalated=True, turns=(
-        customer(
-            "He encontrado un trozo de plástico duro en {item} que compré esta mañana en {shop}. Mi hijo casi se lo traga. Es inaceptable.",
-            "Había PLÁSTICO dentro de {item}. Comprado hoy en {shop}. Podría haberme atragantado.",
-        ),
-        agent(
-            "{name}, lo sentimos muchísimo y nos alegra que estéis bien. Es muy grave y ya lo he pasado a nuestra responsable de calidad. ¿Puedes guardar el producto y el envoltorio y mandarnos una foto y un teléfono? Te llamarán hoy.",
-        ),
-        customer("Foto adjunta. 612 345 678.", "Aquí tienes la foto. Mi teléfono es el 655 123 987"),
-        agent("Gracias. Nuestra responsable de calidad te llamará antes de las 17:00, y ya te hemos devuelto el pedido completo. Te contaremos qué ha pasado."),
-        customer("Gracias por tomároslo en serio.", "Vale, espero la llamada"),
-    )),
+    ),
 )
 
 _ES_COMMENT = (
-    Script("c-frutos-secos", "question", ("allergens",), turns=(
-        customer("¿Lleva frutos secos? 🙏", "¿{Item} tiene frutos secos? Es para mi hijo", "¿alérgenos?"),
-        agent("¡Hola {name}! Se hace en un obrador donde se trabaja con frutos secos, así que no podemos garantizar que no tenga trazas. Tienes todos los alérgenos en nuestra web."),
-        customer("¡Gracias!", "Vale, gracias"),
-    )),
-    Script("c-donde", "question", ("menu",), turns=(
-        customer("¿En qué tiendas está? Mañana paso por {shop}", "¿está en todas las tiendas?"),
-        agent("¡Hola {name}! En todas las de Madrid desde las 8:00, {shop} incluida 😊"),
-        customer("🙌", "¡Bieeen!"),
-    )),
-    Script("c-amor", "praise", (), turns=(
-        customer(
-            "Lo probé ayer en {shop} y todavía estoy soñando con él 😍",
-            "Lo mejor de Madrid, sin discusión",
-            "Peligrosísimo, ya voy todos los días a {shop}",
+    Script(
+        "c-frutos-secos",
+        "question",
+        ("allergens",),
+        turns=(
+            customer(
+                "¿Lleva frutos secos? 🙏",
+                "¿{Item} tiene frutos secos? Es para mi hijo",
+                "¿alérgenos?",
+            ),
+            agent(
+                "¡Hola {name}! Se hace en un obrador donde se trabaja con frutos secos, así que no podemos garantizar que no tenga trazas. Tienes todos los alérgenos en nuestra web."
+            ),
+            customer("¡Gracias!", "Vale, gracias"),
         ),
-        agent("💛💛 ¡Gracias, {name}!", "¡Nos has alegrado la mañana, {name}!"),
-    )),
-    Script("c-telefono", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "Estaría bien que cogierais el teléfono en {shop}. Llevo cinco llamadas por un pedido.",
-            "Muy bonito todo, pero mi pedido de ayer nunca llegó y nadie contesta",
+    ),
+    Script(
+        "c-donde",
+        "question",
+        ("menu",),
+        turns=(
+            customer("¿En qué tiendas está? Mañana paso por {shop}", "¿está en todas las tiendas?"),
+            agent("¡Hola {name}! En todas las de Madrid desde las 8:00, {shop} incluida 😊"),
+            customer("🙌", "¡Bieeen!"),
         ),
-        agent("Lo sentimos, {name}. ¿Nos escribes por privado con el número de pedido y lo miramos ahora mismo?"),
-        customer("Enviado.", "Te he escrito por DM"),
-    )),
-    Script("c-etiqueta", "praise", (), turns=(
-        customer("@{friend} tenemos que ir YA 😍", "@{friend} ¿el sábado?", "@{friend} este es el sitio del que te hablé"),
-    )),
-    Script("c-precio", "question", ("prices",), turns=(
-        customer("¿Qué precio tiene?", "precio?"),
-        agent("¡Hola {name}! 3,50 €, y con la tarjeta de fidelización se queda en 3,10 € 😊"),
-    )),
-    Script("c-vegano", "question", ("menu",), turns=(
-        customer("¿Hay versión vegana? 🌱", "¿Tenéis uno vegano?"),
-        agent("Este no, {name}, ¡pero el cinnamon roll vegano está todos los días desde las 8!"),
-        customer("Apuntado 🌱", "¡Me lo pido!"),
-    )),
-    Script("c-domingos", "complaint", ("opening-hours",), turns=(
-        customer(
-            "¿Por qué cerráis tan pronto los domingos en {shop}? A las 15:00 no da tiempo a nada",
-            "porfa abrid más tarde los domingos!!",
+    ),
+    Script(
+        "c-amor",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Lo probé ayer en {shop} y todavía estoy soñando con él 😍",
+                "Lo mejor de Madrid, sin discusión",
+                "Peligrosísimo, ya voy todos los días a {shop}",
+            ),
+            agent("💛💛 ¡Gracias, {name}!", "¡Nos has alegrado la mañana, {name}!"),
         ),
-        agent("¡Te leemos, {name}! Esta primavera vamos a probar a alargar el horario de los domingos en {shop}; lo anunciaremos aquí primero."),
-        customer("🤞", "¡Bien!"),
-    )),
+    ),
+    Script(
+        "c-telefono",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "Estaría bien que cogierais el teléfono en {shop}. Llevo cinco llamadas por un pedido.",
+                "Muy bonito todo, pero mi pedido de ayer nunca llegó y nadie contesta",
+            ),
+            agent(
+                "Lo sentimos, {name}. ¿Nos escribes por privado con el número de pedido y lo miramos ahora mismo?"
+            ),
+            customer("Enviado.", "Te he escrito por DM"),
+        ),
+    ),
+    Script(
+        "c-etiqueta",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "@{friend} tenemos que ir YA 😍",
+                "@{friend} ¿el sábado?",
+                "@{friend} este es el sitio del que te hablé",
+            ),
+        ),
+    ),
+    Script(
+        "c-precio",
+        "question",
+        ("prices",),
+        turns=(
+            customer("¿Qué precio tiene?", "precio?"),
+            agent("¡Hola {name}! 3,50 €, y con la tarjeta de fidelización se queda en 3,10 € 😊"),
+        ),
+    ),
+    Script(
+        "c-vegano",
+        "question",
+        ("menu",),
+        turns=(
+            customer("¿Hay versión vegana? 🌱", "¿Tenéis uno vegano?"),
+            agent(
+                "Este no, {name}, ¡pero el cinnamon roll vegano está todos los días desde las 8!"
+            ),
+            customer("Apuntado 🌱", "¡Me lo pido!"),
+        ),
+    ),
+    Script(
+        "c-domingos",
+        "complaint",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "¿Por qué cerráis tan pronto los domingos en {shop}? A las 15:00 no da tiempo a nada",
+                "porfa abrid más tarde los domingos!!",
+            ),
+            agent(
+                "¡Te leemos, {name}! Esta primavera vamos a probar a alargar el horario de los domingos en {shop}; lo anunciaremos aquí primero."
+            ),
+            customer("🤞", "¡Bien!"),
+        ),
+    ),
 )
 
 _ES_LINKEDIN = (
-    Script("l-jornada", "question", ("jobs",), turns=(
-        customer("¿Hay opción a media jornada para el puesto de encargado/a de turno?"),
-        agent("¡Hola {name}! Sí, hay contratos de 24 y de 32 horas. Inscríbete en el enlace y coméntalo en tu carta de presentación."),
-        customer("Gracias, así lo haré."),
-    )),
-    Script("l-entrevistas", "question", ("jobs",), turns=(
-        customer("Envié mi candidatura la semana pasada, ¿sabéis cuándo empiezan las entrevistas?"),
-        agent("¡Gracias por presentarte, {name}! Estamos revisando las candidaturas y todo el mundo tendrá respuesta antes de que acabe la semana que viene."),
-    )),
-    Script("l-desperdicio", "praise", ("sustainability",), turns=(
-        customer("¡Enhorabuena por el proyecto! ¿Qué hacéis con la bollería que sobra?"),
-        agent("¡Gracias, {name}! Lo que sobra cada noche va a Too Good To Go y a comedores sociales del barrio."),
-        customer("Qué bien. ¡Mucho ánimo!"),
-    )),
+    Script(
+        "l-jornada",
+        "question",
+        ("jobs",),
+        turns=(
+            customer("¿Hay opción a media jornada para el puesto de encargado/a de turno?"),
+            agent(
+                "¡Hola {name}! Sí, hay contratos de 24 y de 32 horas. Inscríbete en el enlace y coméntalo en tu carta de presentación."
+            ),
+            customer("Gracias, así lo haré."),
+        ),
+    ),
+    Script(
+        "l-entrevistas",
+        "question",
+        ("jobs",),
+        turns=(
+            customer(
+                "Envié mi candidatura la semana pasada, ¿sabéis cuándo empiezan las entrevistas?"
+            ),
+            agent(
+                "¡Gracias por presentarte, {name}! Estamos revisando las candidaturas y todo el mundo tendrá respuesta antes de que acabe la semana que viene."
+            ),
+        ),
+    ),
+    Script(
+        "l-desperdicio",
+        "praise",
+        ("sustainability",),
+        turns=(
+            customer("¡Enhorabuena por el proyecto! ¿Qué hacéis con la bollería que sobra?"),
+            agent(
+                "¡Gracias, {name}! Lo que sobra cada noche va a Too Good To Go y a comedores sociales del barrio."
+            ),
+            customer("Qué bien. ¡Mucho ánimo!"),
+        ),
+    ),
 )
 
 _ES_MENTION = (
-    Script("m-mejor", "praise", (), turns=(
-        customer(
-            "El mejor {drink} de Madrid está en @{brand} {shop} y no hay más que hablar ☕",
-            "Teletrabajando desde @{brand} {shop}: un {drink} y {item}, y a funcionar 💻",
-            "Domingo de brunch en @{brand} 🥐☕",
+    Script(
+        "m-mejor",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "El mejor {drink} de Madrid está en @{brand} {shop} y no hay más que hablar ☕",
+                "Teletrabajando desde @{brand} {shop}: un {drink} y {item}, y a funcionar 💻",
+                "Domingo de brunch en @{brand} 🥐☕",
+            ),
+            agent("¡Gracias, {name}! 💛", "¡Te esperamos pronto, {name}! ☕"),
         ),
-        agent("¡Gracias, {name}! 💛", "¡Te esperamos pronto, {name}! ☕"),
-    )),
-    Script("m-lento", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "@{brand} una hora para un pedido desde {shop}, que está a 10 minutos. Café frío y el cruasán aplastado. Genial.",
-            "@{brand} pedido hecho a las {time} y sigo esperando. Nadie coge el teléfono. Un servicio estupendo.",
+    ),
+    Script(
+        "m-lento",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "@{brand} una hora para un pedido desde {shop}, que está a 10 minutos. Café frío y el cruasán aplastado. Genial.",
+                "@{brand} pedido hecho a las {time} y sigo esperando. Nadie coge el teléfono. Un servicio estupendo.",
+            ),
+            agent(
+                "Lo sentimos mucho, {name}, no es aceptable. ¿Nos mandas un DM con el número de pedido para solucionarlo?"
+            ),
+            customer("Enviado.", "Os he escrito por DM"),
         ),
-        agent("Lo sentimos mucho, {name}, no es aceptable. ¿Nos mandas un DM con el número de pedido para solucionarlo?"),
-        customer("Enviado.", "Os he escrito por DM"),
-    )),
-    Script("m-festivo", "question", ("opening-hours",), turns=(
-        customer("@{brand} ¿abrís el festivo?", "@{brand} ¿a qué hora abre {shop} los domingos?"),
-        agent("¡Hola {name}! Domingos y festivos, todas las tiendas de Madrid abren de 9:00 a 15:00 😊"),
-    )),
-    Script("m-educacion", "complaint", ("staff",), angry=True, turns=(
-        customer(
-            "Qué poca educación la del personal de @{brand} en {shop}. Ni un buenos días.",
-            "El café de @{brand} {shop} muy rico, la actitud en caja no tanto",
+    ),
+    Script(
+        "m-festivo",
+        "question",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "@{brand} ¿abrís el festivo?", "@{brand} ¿a qué hora abre {shop} los domingos?"
+            ),
+            agent(
+                "¡Hola {name}! Domingos y festivos, todas las tiendas de Madrid abren de 9:00 a 15:00 😊"
+            ),
         ),
-        agent("Lo sentimos, {name}. Nos gustaría saber qué ha pasado: ¿nos escribes por DM con el día y la hora?"),
-        customer("Hecho.", "Enviado por DM"),
-    )),
+    ),
+    Script(
+        "m-educacion",
+        "complaint",
+        ("staff",),
+        angry=True,
+        turns=(
+            customer(
+                "Qué poca educación la del personal de @{brand} en {shop}. Ni un buenos días.",
+                "El café de @{brand} {shop} muy rico, la actitud en caja no tanto",
+            ),
+            agent(
+                "Lo sentimos, {name}. Nos gustaría saber qué ha pasado: ¿nos escribes por DM con el día y la hora?"
+            ),
+            customer("Hecho.", "Enviado por DM"),
+        ),
+    ),
 )
 
 _ES_POSTS = (
-    Post("Vuelven los cruasanes de pistacho 💚 Desde el lunes en todas nuestras tiendas de Madrid, hasta agotar existencias.", "el cruasán de pistacho"),
-    Post("Nueva carta de otoño: babka de calabaza, rollos de nuez pecana y chai latte 🍂 ¿Cuál vas a probar primero?", "el rollo de nuez pecana"),
-    Post("Domingo en La Latina ☕ Los cinnamon rolls salen del horno a las 9, no te duermas.", "el cinnamon roll"),
-    Post("¡Nuestra tienda de Chamberí cumple 3 años! El viernes, bizcocho de limón gratis con cada café 🎉", "el bizcocho de limón"),
+    Post(
+        "Vuelven los cruasanes de pistacho 💚 Desde el lunes en todas nuestras tiendas de Madrid, hasta agotar existencias.",
+        "el cruasán de pistacho",
+    ),
+    Post(
+        "Nueva carta de otoño: babka de calabaza, rollos de nuez pecana y chai latte 🍂 ¿Cuál vas a probar primero?",
+        "el rollo de nuez pecana",
+    ),
+    Post(
+        "Domingo en La Latina ☕ Los cinnamon rolls salen del horno a las 9, no te duermas.",
+        "el cinnamon roll",
+    ),
+    Post(
+        "¡Nuestra tienda de Chamberí cumple 3 años! El viernes, bizcocho de limón gratis con cada café 🎉",
+        "el bizcocho de limón",
+    ),
 )
 
 _ES_LINKEDIN_POSTS = (
-    Post("Buscamos encargados/as de turno y baristas para nuestras tiendas de Madrid. Formación pagada, café ilimitado y un plan de carrera real hasta gerente de tienda."),
-    Post("Desde este mes, Café Aurora funciona con electricidad 100 % renovable en Londres, Madrid y Milán. Siguiente paso: cero desperdicio de comida en 2027."),
+    Post(
+        "Buscamos encargados/as de turno y baristas para nuestras tiendas de Madrid. Formación pagada, café ilimitado y un plan de carrera real hasta gerente de tienda."
+    ),
+    Post(
+        "Desde este mes, Café Aurora funciona con electricidad 100 % renovable en Londres, Madrid y Milán. Siguiente paso: cero desperdicio de comida en 2027."
+    ),
 )
 
 # =============================================================================================
@@ -832,289 +1501,547 @@ _ES_LINKEDIN_POSTS = (
 # =============================================================================================
 
 _IT_DM = (
-    Script("consegna-in-ritardo", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "Buongiorno, ho ordinato dal negozio di {shop} alle {time} e ancora niente. È passata più di un'ora.",
-            "Ordine fatto alle {time}: da 50 minuti risulta 'in consegna'. Dov'è finito?",
-            "ma è normale aspettare un'ora e mezza per due cappuccini e due cornetti?? e a {shop} non risponde nessuno",
+    Script(
+        "consegna-in-ritardo",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "Buongiorno, ho ordinato dal negozio di {shop} alle {time} e ancora niente. È passata più di un'ora.",
+                "Ordine fatto alle {time}: da 50 minuti risulta 'in consegna'. Dov'è finito?",
+                "ma è normale aspettare un'ora e mezza per due cappuccini e due cornetti?? e a {shop} non risponde nessuno",
+            ),
+            agent(
+                "Ciao {name}, mi dispiace davvero per l'attesa. Sto verificando subito con il negozio di {shop}: mi mandi il numero d'ordine?",
+                "Ciao {name}, scusaci tanto. Mi confermi il numero d'ordine così lo rintraccio subito?",
+            ),
+            customer("{order}", "È il {order}, a nome {fullname}"),
+            agent(
+                "Grazie {name}. Il rider ha avuto un problema con lo scooter e abbiamo riassegnato l'ordine: arriva tra una decina di minuti. Ti abbiamo rimborsato le spese di consegna e aggiunto 5 € di credito sull'app. A presto, {agent}",
+                "Trovato. L'ordine è partito in ritardo da {shop} perché a pranzo eravamo sotto organico, e la colpa è nostra. Ora è a 5 minuti da te e ti ho rimborsato la consegna. Scusa ancora! {agent}",
+            ),
+            customer(
+                "Arrivato. Il cappuccino ovviamente freddo.",
+                "Ok, grazie almeno per il rimborso",
+                "Finalmente. Grazie.",
+            ),
+            agent(
+                "Mi dispiace tantissimo. La prossima volta che passi da {shop} hai due caffè offerti da noi, basta mostrare questo messaggio alla cassa. Grazie per la pazienza, {name}.",
+            ),
         ),
-        agent(
-            "Ciao {name}, mi dispiace davvero per l'attesa. Sto verificando subito con il negozio di {shop}: mi mandi il numero d'ordine?",
-            "Ciao {name}, scusaci tanto. Mi confermi il numero d'ordine così lo rintraccio subito?",
+    ),
+    Script(
+        "ordine-sbagliato",
+        "complaint",
+        ("wrong-order", "delivery"),
+        angry=True,
+        turns=(
+            customer(
+                "Mi è arrivato l'ordine sbagliato. Avevo preso {item} e mi avete mandato un cornetto vuoto, e il cappuccino è con latte normale invece che d'avena 😤",
+                "Per la seconda volta questo mese l'ordine da {shop} arriva incompleto. Manca {item}.",
+            ),
+            agent(
+                "Ciao {name}, scusaci per l'errore. Mi mandi il numero d'ordine e una foto dello scontrino? Ti rimborso subito quello che manca.",
+            ),
+            customer(
+                "{order}, foto in allegato.", "È il {order}. Ti mando la foto dello scontrino."
+            ),
+            agent(
+                "Grazie. Ti ho rimborsato l'importo sulla carta (3-5 giorni lavorativi) e ho segnalato la cosa al team di {shop}, così ricontrollano la preparazione degli ordini. Scusa ancora! {agent}",
+            ),
+            customer("Ok grazie della rapidità", "Va bene, speriamo non ricapiti"),
         ),
-        customer("{order}", "È il {order}, a nome {fullname}"),
-        agent(
-            "Grazie {name}. Il rider ha avuto un problema con lo scooter e abbiamo riassegnato l'ordine: arriva tra una decina di minuti. Ti abbiamo rimborsato le spese di consegna e aggiunto 5 € di credito sull'app. A presto, {agent}",
-            "Trovato. L'ordine è partito in ritardo da {shop} perché a pranzo eravamo sotto organico, e la colpa è nostra. Ora è a 5 minuti da te e ti ho rimborsato la consegna. Scusa ancora! {agent}",
+    ),
+    Script(
+        "personale-scortese",
+        "complaint",
+        ("staff",),
+        angry=True,
+        turns=(
+            customer(
+                "Stamattina nel negozio di {shop} il ragazzo alla cassa è stato davvero maleducato. Gli ho chiesto il latte di soia e ha alzato gli occhi al cielo. Sono cliente da anni, mai successo.",
+                "Servizio pessimo oggi a {shop}: dieci minuti in piedi al bancone senza che nessuno mi degnasse di uno sguardo.",
+            ),
+            agent(
+                "Ciao {name}, grazie per avercelo detto e ci dispiace molto. Non è così che vogliamo trattare chi viene da noi. Ricordi più o meno a che ora è successo? Ne parlo oggi stesso con la responsabile del negozio.",
+            ),
+            customer("Verso le 8:45.", "Saranno state le tre del pomeriggio"),
+            agent(
+                "Grazie. Ho girato la segnalazione alla responsabile di {shop}, che ne parlerà con il team questa settimana. Il prossimo caffè lo offriamo noi: mostra questo messaggio alla cassa. {agent}",
+            ),
+            customer("Grazie, apprezzo che l'abbiate preso sul serio.", "Ok, grazie"),
         ),
-        customer("Arrivato. Il cappuccino ovviamente freddo.", "Ok, grazie almeno per il rimborso", "Finalmente. Grazie."),
-        agent(
-            "Mi dispiace tantissimo. La prossima volta che passi da {shop} hai due caffè offerti da noi, basta mostrare questo messaggio alla cassa. Grazie per la pazienza, {name}.",
+    ),
+    Script(
+        "allergeni",
+        "question",
+        ("allergens",),
+        turns=(
+            customer(
+                "Buongiorno, {item} contiene frutta a guscio? Mio figlio è allergico.",
+                "Ciao! Che allergeni contiene {item}? Mi preoccupa soprattutto la frutta a guscio.",
+            ),
+            agent(
+                "Ciao {name}, grazie per averci chiesto. Nel nostro laboratorio lavoriamo frutta a guscio, glutine e sesamo, quindi non possiamo garantire l'assenza di tracce in nessun prodotto da forno. Trovi tutti gli allergeni su cafeaurora.example/allergeni e nel raccoglitore al bancone di ogni negozio.",
+            ),
+            customer(
+                "Grazie per la chiarezza. C'è qualcosa senza frutta a guscio?",
+                "Ok, grazie. C'è qualcosa di sicuro?",
+            ),
+            agent(
+                "Il brownie senza glutine arriva confezionato da un laboratorio separato dove non si usa frutta a guscio: è la scelta più sicura. Spero ti sia utile!"
+            ),
+            customer("Perfetto, grazie mille per l'info", "Grazie 🙏"),
         ),
-    )),
-    Script("ordine-sbagliato", "complaint", ("wrong-order", "delivery"), angry=True, turns=(
-        customer(
-            "Mi è arrivato l'ordine sbagliato. Avevo preso {item} e mi avete mandato un cornetto vuoto, e il cappuccino è con latte normale invece che d'avena 😤",
-            "Per la seconda volta questo mese l'ordine da {shop} arriva incompleto. Manca {item}.",
+    ),
+    Script(
+        "senza-glutine",
+        "question",
+        ("allergens", "menu"),
+        turns=(
+            customer(
+                "Salve, avete qualcosa senza glutine? Ho la celiachia e vorrei passare da {shop} {day}.",
+                "ciao, ci sono opzioni senza glutine? ho la celiachia 🙃",
+            ),
+            agent(
+                "Ciao {name}! Abbiamo un brownie e un banana bread senza glutine, entrambi confezionati e preparati in un laboratorio separato. Il resto dei prodotti da forno contiene glutine e al bancone le superfici sono condivise, quindi segnalalo quando ordini.",
+            ),
+            customer("Che bello, grazie!", "Ottimo, grazie per i dettagli"),
         ),
-        agent(
-            "Ciao {name}, scusaci per l'errore. Mi mandi il numero d'ordine e una foto dello scontrino? Ti rimborso subito quello che manca.",
+    ),
+    Script(
+        "orari",
+        "question",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "Ciao, a che ora apre il negozio di {shop} la domenica?",
+                "Lunedì siete aperti? È festivo",
+                "ciao, fino a che ora siete aperti stasera a {shop}?",
+            ),
+            agent(
+                "Ciao {name}! {shop} è aperto dal lunedì al sabato dalle 7:30 alle 20:00, la domenica e i festivi dalle 8:30 alle 15:00 😊"
+            ),
+            customer("Perfetto, grazie!", "Ottimo 👌", "Grazie mille"),
         ),
-        customer("{order}, foto in allegato.", "È il {order}. Ti mando la foto dello scontrino."),
-        agent(
-            "Grazie. Ti ho rimborsato l'importo sulla carta (3-5 giorni lavorativi) e ho segnalato la cosa al team di {shop}, così ricontrollano la preparazione degli ordini. Scusa ancora! {agent}",
+    ),
+    Script(
+        "lavoro",
+        "question",
+        ("jobs",),
+        turns=(
+            customer(
+                "Buongiorno, state cercando personale? Ho due anni di esperienza come barista e abito vicino a {shop}.",
+                "Ciao! Avete posizioni part-time per il weekend? Studio all'università e mi farebbe comodo.",
+            ),
+            agent(
+                "Ciao {name}, grazie per l'interesse! In questo momento cerchiamo baristi per Brera e Porta Venezia. Puoi candidarti su cafeaurora.example/lavora-con-noi indicando il negozio che preferisci. In bocca al lupo!",
+            ),
+            customer("Crepi! Mando il CV oggi stesso", "Grazie mille!"),
         ),
-        customer("Ok grazie della rapidità", "Va bene, speriamo non ricapiti"),
-    )),
-    Script("personale-scortese", "complaint", ("staff",), angry=True, turns=(
-        customer(
-            "Stamattina nel negozio di {shop} il ragazzo alla cassa è stato davvero maleducato. Gli ho chiesto il latte di soia e ha alzato gli occhi al cielo. Sono cliente da anni, mai successo.",
-            "Servizio pessimo oggi a {shop}: dieci minuti in piedi al bancone senza che nessuno mi degnasse di uno sguardo.",
+    ),
+    Script(
+        "colazione-ufficio",
+        "order",
+        ("catering",),
+        turns=(
+            customer(
+                "Buongiorno, vorrei ordinare la colazione per 30 persone in ufficio {day} prossimo: cornetti assortiti e caffè. Fate catering?",
+                "Ciao! Si può prenotare una colazione per l'ufficio? Saremmo in 30, {day} mattina.",
+            ),
+            agent(
+                "Ciao {name}, certo! Per gli ordini grandi ci servono 48 ore di preavviso. Mi indichi indirizzo, orario di consegna ed eventuali intolleranze? Ti preparo un preventivo.",
+            ),
+            customer(
+                "Via Tortona 27, alle 9:00. Se possibile qualcosa di vegano.",
+                "Siamo in corso Buenos Aires 40, alle 9 precise. Un paio di vegani.",
+            ),
+            agent(
+                "Perfetto: 30 cornetti assortiti (6 vegani), 3 thermos di caffè e latte d'avena, 195 € consegna inclusa. Ti ho mandato il preventivo via email; con il pagamento è tutto confermato. {agent}",
+            ),
+            customer("Perfetto, pagato ora", "Ok, procediamo!"),
+            agent("Confermato! Il riferimento è {order}. Grazie {name}, buona colazione!"),
         ),
-        agent(
-            "Ciao {name}, grazie per avercelo detto e ci dispiace molto. Non è così che vogliamo trattare chi viene da noi. Ricordi più o meno a che ora è successo? Ne parlo oggi stesso con la responsabile del negozio.",
+    ),
+    Script(
+        "ritiro-bot",
+        "order",
+        ("delivery",),
+        turns=(
+            customer(
+                "Ciao, ho ordinato per il ritiro alle {pickup} a {shop} ma non mi è arrivata la conferma. È andato a buon fine?",
+                "Mi confermate l'ordine per il ritiro delle {pickup}? Sull'app risulta in attesa",
+            ),
+            agent(
+                "Ciao {name}! Sì, l'ordine {order} è confermato per le {pickup} a {shop}. A volte la conferma arriva con qualche minuto di ritardo, scusaci."
+            ),
+            customer("Ok perfetto, grazie!", "Meno male, grazie"),
         ),
-        customer("Verso le 8:45.", "Saranno state le tre del pomeriggio"),
-        agent(
-            "Grazie. Ho girato la segnalazione alla responsabile di {shop}, che ne parlerà con il team questa settimana. Il prossimo caffè lo offriamo noi: mostra questo messaggio alla cassa. {agent}",
+    ),
+    Script(
+        "timbri",
+        "question",
+        ("loyalty",),
+        turns=(
+            customer(
+                "Ciao, dall'app sono spariti i timbri della carta fedeltà 😩 ne avevo 8",
+                "Buongiorno, l'app mi ha azzerato la carta fedeltà e mi mancava un timbro al caffè gratis",
+            ),
+            agent(
+                "Ciao {name}, che peccato! Mi mandi l'indirizzo email del tuo account? Te li ripristino subito."
+            ),
+            customer("{email}", "È {email}"),
+            agent(
+                "Fatto, i timbri sono di nuovo sulla tua carta. Il caffè gratis è vicino! {agent}"
+            ),
+            customer("Grazie mille!! 😍", "Velocissimi, grazie!"),
         ),
-        customer("Grazie, apprezzo che l'abbiate preso sul serio.", "Ok, grazie"),
-    )),
-    Script("allergeni", "question", ("allergens",), turns=(
-        customer(
-            "Buongiorno, {item} contiene frutta a guscio? Mio figlio è allergico.",
-            "Ciao! Che allergeni contiene {item}? Mi preoccupa soprattutto la frutta a guscio.",
+    ),
+    Script(
+        "complimenti",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Volevo solo dire che {item} di oggi a {shop} era spettacolare. Mai mangiato niente di così buono a Milano.",
+                "Complimenti ai ragazzi di {shop}, sempre gentilissimi. Oggi mi hanno offerto il caffè per il mio compleanno 🥹",
+                "Un {drink} e {item} a {shop} stamattina e la giornata è svoltata",
+            ),
+            agent(
+                "Che bello leggere questo messaggio, {name}! Lo giro subito al team di {shop}, saranno felicissimi 💛",
+                "Grazie di cuore, {name}! Lo facciamo vedere subito ai ragazzi di {shop} ☕",
+            ),
+            customer("❤️", "Se lo meritano!"),
         ),
-        agent(
-            "Ciao {name}, grazie per averci chiesto. Nel nostro laboratorio lavoriamo frutta a guscio, glutine e sesamo, quindi non possiamo garantire l'assenza di tracce in nessun prodotto da forno. Trovi tutti gli allergeni su cafeaurora.example/allergeni e nel raccoglitore al bancone di ogni negozio.",
+    ),
+    Script(
+        "oggetto-smarrito",
+        "question",
+        ("lost-and-found",),
+        turns=(
+            customer(
+                "Ciao, credo di aver dimenticato un ombrello nero ieri pomeriggio a {shop}. L'avete trovato?",
+                "Salve, stamattina ho lasciato il caricabatterie del portatile su un tavolo a {shop}. Per caso ce l'avete?",
+            ),
+            agent("Ciao {name}, chiedo subito al negozio e ti faccio sapere appena mi rispondono."),
+            agent(
+                "Buone notizie: ce l'hanno dietro al bancone! Chiedi pure alla cassa quando passi."
+            ),
+            customer("Grazie mille, siete fantastici!", "Perfetto, grazie!"),
         ),
-        customer("Grazie per la chiarezza. C'è qualcosa senza frutta a guscio?", "Ok, grazie. C'è qualcosa di sicuro?"),
-        agent("Il brownie senza glutine arriva confezionato da un laboratorio separato dove non si usa frutta a guscio: è la scelta più sicura. Spero ti sia utile!"),
-        customer("Perfetto, grazie mille per l'info", "Grazie 🙏"),
-    )),
-    Script("senza-glutine", "question", ("allergens", "menu"), turns=(
-        customer(
-            "Salve, avete qualcosa senza glutine? Ho la celiachia e vorrei passare da {shop} {day}.",
-            "ciao, ci sono opzioni senza glutine? ho la celiachia 🙃",
+    ),
+    Script(
+        "vegano",
+        "question",
+        ("menu",),
+        turns=(
+            customer(
+                "Avete opzioni vegane per la colazione? Veniamo {day} con degli amici.",
+                "Ciao! Cosa c'è di vegano nel menu? Passo da {shop} con mia sorella",
+            ),
+            agent(
+                "Ciao {name}! Sì: il cornetto vegano ai frutti di bosco, il toast con avocado e la granola sono 100% vegetali, e tutte le bevande si possono avere con latte d'avena o di soia senza sovrapprezzo."
+            ),
+            customer("Perfetto, allora ci vediamo lì!", "Ottimo, grazie!"),
         ),
-        agent(
-            "Ciao {name}! Abbiamo un brownie e un banana bread senza glutine, entrambi confezionati e preparati in un laboratorio separato. Il resto dei prodotti da forno contiene glutine e al bancone le superfici sono condivise, quindi segnalalo quando ordini.",
+    ),
+    Script(
+        "prezzo",
+        "complaint",
+        ("prices",),
+        turns=(
+            customer(
+                "1,80 € per un caffè al banco?? A Milano lo paghi 1,30. Un po' esagerato.",
+                "Perché il {drink} è aumentato di nuovo? È il secondo aumento quest'anno.",
+            ),
+            agent(
+                "Ciao {name}, grazie per il feedback. Usiamo caffè specialty di piccoli produttori e quest'anno i costi sono saliti parecchio; capiamo però che l'aumento si noti. Giriamo il tuo commento al team."
+            ),
+            customer(
+                "Ok, capisco. Comunque il caffè è ottimo.", "Va bene, grazie della spiegazione"
+            ),
         ),
-        customer("Che bello, grazie!", "Ottimo, grazie per i dettagli"),
-    )),
-    Script("orari", "question", ("opening-hours",), turns=(
-        customer(
-            "Ciao, a che ora apre il negozio di {shop} la domenica?",
-            "Lunedì siete aperti? È festivo",
-            "ciao, fino a che ora siete aperti stasera a {shop}?",
+    ),
+    Script(
+        "addebito-doppio",
+        "complaint",
+        ("payments",),
+        angry=True,
+        turns=(
+            customer(
+                "Mi avete addebitato due volte l'ordine {order} 😡 Come faccio ad avere il rimborso?",
+                "Ho due addebiti per lo stesso ordine ({order}). Voglio il rimborso subito.",
+            ),
+            agent(
+                "Ciao {name}, scusaci. Puoi mandarmi uno screenshot dell'estratto conto con i due addebiti?"
+            ),
+            customer("Eccolo.", "Te lo mando subito"),
+            agent(
+                "Grazie. C'è stato un doppio addebito per un errore del POS: ti abbiamo già rimborsato, vedrai l'importo entro 3-5 giorni lavorativi. Scusa il disagio. {agent}"
+            ),
+            customer("Perfetto, grazie", "Ok"),
         ),
-        agent("Ciao {name}! {shop} è aperto dal lunedì al sabato dalle 7:30 alle 20:00, la domenica e i festivi dalle 8:30 alle 15:00 😊"),
-        customer("Perfetto, grazie!", "Ottimo 👌", "Grazie mille"),
-    )),
-    Script("lavoro", "question", ("jobs",), turns=(
-        customer(
-            "Buongiorno, state cercando personale? Ho due anni di esperienza come barista e abito vicino a {shop}.",
-            "Ciao! Avete posizioni part-time per il weekend? Studio all'università e mi farebbe comodo.",
+    ),
+    Script(
+        "plastica",
+        "complaint",
+        ("food-safety",),
+        angry=True,
+        escalated=True,
+        turns=(
+            customer(
+                "Ho trovato un pezzo di plastica dura dentro {item}, acquisto di stamattina a {shop}. Mia figlia per poco non lo ingoiava. Inaccettabile.",
+                "C'era della PLASTICA dentro {item} preso oggi a {shop}. Potevo strozzarmi.",
+            ),
+            agent(
+                "{name}, ci dispiace moltissimo e siamo sollevati che stiate bene. È una cosa grave e l'ho già segnalata alla nostra responsabile qualità. Puoi conservare il prodotto e la confezione, e mandarci una foto e un numero di telefono? Ti chiameranno oggi stesso.",
+            ),
+            customer(
+                "Foto in allegato. 347 123 4567.", "Ecco la foto. Il mio numero è 339 765 4321"
+            ),
+            agent(
+                "Grazie. La nostra responsabile qualità ti chiamerà entro le 17 e ti abbiamo già rimborsato l'intero ordine. Ti faremo sapere cosa è successo."
+            ),
+            customer("Grazie per averlo preso sul serio.", "Ok, aspetto la chiamata"),
         ),
-        agent(
-            "Ciao {name}, grazie per l'interesse! In questo momento cerchiamo baristi per Brera e Porta Venezia. Puoi candidarti su cafeaurora.example/lavora-con-noi indicando il negozio che preferisci. In bocca al lupo!",
-        ),
-        customer("Crepi! Mando il CV oggi stesso", "Grazie mille!"),
-    )),
-    Script("colazione-ufficio", "order", ("catering",), turns=(
-        customer(
-            "Buongiorno, vorrei ordinare la colazione per 30 persone in ufficio {day} prossimo: cornetti assortiti e caffè. Fate catering?",
-            "Ciao! Si può prenotare una colazione per l'ufficio? Saremmo in 30, {day} mattina.",
-        ),
-        agent(
-            "Ciao {name}, certo! Per gli ordini grandi ci servono 48 ore di preavviso. Mi indichi indirizzo, orario di consegna ed eventuali intolleranze? Ti preparo un preventivo.",
-        ),
-        customer("Via Tortona 27, alle 9:00. Se possibile qualcosa di vegano.", "Siamo in corso Buenos Aires 40, alle 9 precise. Un paio di vegani."),
-        agent(
-            "Perfetto: 30 cornetti assortiti (6 vegani), 3 thermos di caffè e latte d'avena, 195 € consegna inclusa. Ti ho mandato il preventivo via email; con il pagamento è tutto confermato. {agent}",
-        ),
-        customer("Perfetto, pagato ora", "Ok, procediamo!"),
-        agent("Confermato! Il riferimento è {order}. Grazie {name}, buona colazione!"),
-    )),
-    Script("ritiro-bot", "order", ("delivery",), turns=(
-        customer(
-            "Ciao, ho ordinato per il ritiro alle {pickup} a {shop} ma non mi è arrivata la conferma. È andato a buon fine?",
-            "Mi confermate l'ordine per il ritiro delle {pickup}? Sull'app risulta in attesa",
-        ),
-        agent("Ciao {name}! Sì, l'ordine {order} è confermato per le {pickup} a {shop}. A volte la conferma arriva con qualche minuto di ritardo, scusaci."),
-        customer("Ok perfetto, grazie!", "Meno male, grazie"),
-    )),
-    Script("timbri", "question", ("loyalty",), turns=(
-        customer(
-            "Ciao, dall'app sono spariti i timbri della carta fedeltà 😩 ne avevo 8",
-            "Buongiorno, l'app mi ha azzerato la carta fedeltà e mi mancava un timbro al caffè gratis",
-        ),
-        agent("Ciao {name}, che peccato! Mi mandi l'indirizzo email del tuo account? Te li ripristino subito."),
-        customer("{email}", "È {email}"),
-        agent("Fatto, i timbri sono di nuovo sulla tua carta. Il caffè gratis è vicino! {agent}"),
-        customer("Grazie mille!! 😍", "Velocissimi, grazie!"),
-    )),
-    Script("complimenti", "praise", (), turns=(
-        customer(
-            "Volevo solo dire che {item} di oggi a {shop} era spettacolare. Mai mangiato niente di così buono a Milano.",
-            "Complimenti ai ragazzi di {shop}, sempre gentilissimi. Oggi mi hanno offerto il caffè per il mio compleanno 🥹",
-            "Un {drink} e {item} a {shop} stamattina e la giornata è svoltata",
-        ),
-        agent(
-            "Che bello leggere questo messaggio, {name}! Lo giro subito al team di {shop}, saranno felicissimi 💛",
-            "Grazie di cuore, {name}! Lo facciamo vedere subito ai ragazzi di {shop} ☕",
-        ),
-        customer("❤️", "Se lo meritano!"),
-    )),
-    Script("oggetto-smarrito", "question", ("lost-and-found",), turns=(
-        customer(
-            "Ciao, credo di aver dimenticato un ombrello nero ieri pomeriggio a {shop}. L'avete trovato?",
-            "Salve, stamattina ho lasciato il caricabatterie del portatile su un tavolo a {shop}. Per caso ce l'avete?",
-        ),
-        agent("Ciao {name}, chiedo subito al negozio e ti faccio sapere appena mi rispondono."),
-        agent("Buone notizie: ce l'hanno dietro al bancone! Chiedi pure alla cassa quando passi."),
-        customer("Grazie mille, siete fantastici!", "Perfetto, grazie!"),
-    )),
-    Script("vegano", "question", ("menu",), turns=(
-        customer(
-            "Avete opzioni vegane per la colazione? Veniamo {day} con degli amici.",
-            "Ciao! Cosa c'è di vegano nel menu? Passo da {shop} con mia sorella",
-        ),
-        agent("Ciao {name}! Sì: il cornetto vegano ai frutti di bosco, il toast con avocado e la granola sono 100% vegetali, e tutte le bevande si possono avere con latte d'avena o di soia senza sovrapprezzo."),
-        customer("Perfetto, allora ci vediamo lì!", "Ottimo, grazie!"),
-    )),
-    Script("prezzo", "complaint", ("prices",), turns=(
-        customer(
-            "1,80 € per un caffè al banco?? A Milano lo paghi 1,30. Un po' esagerato.",
-            "Perché il {drink} è aumentato di nuovo? È il secondo aumento quest'anno.",
-        ),
-        agent("Ciao {name}, grazie per il feedback. Usiamo caffè specialty di piccoli produttori e quest'anno i costi sono saliti parecchio; capiamo però che l'aumento si noti. Giriamo il tuo commento al team."),
-        customer("Ok, capisco. Comunque il caffè è ottimo.", "Va bene, grazie della spiegazione"),
-    )),
-    Script("addebito-doppio", "complaint", ("payments",), angry=True, turns=(
-        customer(
-            "Mi avete addebitato due volte l'ordine {order} 😡 Come faccio ad avere il rimborso?",
-            "Ho due addebiti per lo stesso ordine ({order}). Voglio il rimborso subito.",
-        ),
-        agent("Ciao {name}, scusaci. Puoi mandarmi uno screenshot dell'estratto conto con i due addebiti?"),
-        customer("Eccolo.", "Te lo mando subito"),
-        agent("Grazie. C'è stato un doppio addebito per un errore del POS: ti abbiamo già rimborsato, vedrai l'importo entro 3-5 giorni lavorativi. Scusa il disagio. {agent}"),
-        customer("Perfetto, grazie", "Ok"),
-    )),
-    Script("plastica", "complaint", ("food-safety",), angry=True, escalated=True, turns=(
-        customer(
-            "Ho trovato un pezzo di plastica dura dentro {item}, acquisto di stamattina a {shop}. Mia figlia per poco non lo ingoiava. Inaccettabile.",
-            "C'era della PLASTICA dentro {item} preso oggi a {shop}. Potevo strozzarmi.",
-        ),
-        agent(
-            "{name}, ci dispiace moltissimo e siamo sollevati che stiate bene. È una cosa grave e l'ho già segnalata alla nostra responsabile qualità. Puoi conservare il prodotto e la confezione, e mandarci una foto e un numero di telefono? Ti chiameranno oggi stesso.",
-        ),
-        customer("Foto in allegato. 347 123 4567.", "Ecco la foto. Il mio numero è 339 765 4321"),
-        agent("Grazie. La nostra responsabile qualità ti chiamerà entro le 17 e ti abbiamo già rimborsato l'intero ordine. Ti faremo sapere cosa è successo."),
-        customer("Grazie per averlo preso sul serio.", "Ok, aspetto la chiamata"),
-    )),
+    ),
 )
 
 _IT_COMMENT = (
-    Script("c-frutta-a-guscio", "question", ("allergens",), turns=(
-        customer("Contiene frutta a guscio? 🙏", "{Item} ha frutta a guscio? È per mio figlio", "allergeni?"),
-        agent("Ciao {name}! Nel nostro laboratorio lavoriamo anche frutta a guscio, quindi non possiamo escludere tracce. Trovi tutti gli allergeni sul nostro sito."),
-        customer("Grazie!", "Ok, grazie"),
-    )),
-    Script("c-dove", "question", ("menu",), turns=(
-        customer("In quali negozi si trova? Domani passo da {shop}", "c'è in tutti i negozi?"),
-        agent("Ciao {name}! In tutti i negozi di Milano dalle 8, {shop} compreso 😊"),
-        customer("🙌", "Evvai!"),
-    )),
-    Script("c-amore", "praise", (), turns=(
-        customer("Provato ieri a {shop}, ci penso ancora 😍", "Semplicemente il top a Milano 🔥", "Pericolosissimo, ormai passo da {shop} tutti i giorni"),
-        agent("💛💛 Grazie {name}!", "Ci hai svoltato la mattinata, grazie {name}!"),
-    )),
-    Script("c-telefono", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "Sarebbe bello se rispondeste al telefono a {shop}. Ho chiamato cinque volte per un ordine.",
-            "Bel post, peccato che il mio ordine di ieri non sia mai arrivato e nessuno risponda",
+    Script(
+        "c-frutta-a-guscio",
+        "question",
+        ("allergens",),
+        turns=(
+            customer(
+                "Contiene frutta a guscio? 🙏",
+                "{Item} ha frutta a guscio? È per mio figlio",
+                "allergeni?",
+            ),
+            agent(
+                "Ciao {name}! Nel nostro laboratorio lavoriamo anche frutta a guscio, quindi non possiamo escludere tracce. Trovi tutti gli allergeni sul nostro sito."
+            ),
+            customer("Grazie!", "Ok, grazie"),
         ),
-        agent("Ci dispiace, {name}. Ci scrivi in privato con il numero d'ordine? Lo controlliamo subito."),
-        customer("Fatto.", "Vi ho scritto in DM"),
-    )),
-    Script("c-tag", "praise", (), turns=(
-        customer("@{friend} dobbiamo andarci 😍", "@{friend} sabato?", "@{friend} è il posto di cui ti parlavo"),
-    )),
-    Script("c-prezzo", "question", ("prices",), turns=(
-        customer("Quanto costa?", "prezzo?"),
-        agent("Ciao {name}! 3,20 €, con la carta fedeltà 2,90 € 😊"),
-    )),
-    Script("c-vegano", "question", ("menu",), turns=(
-        customer("C'è una versione vegana? 🌱", "Ne fate uno vegano?"),
-        agent("Questo no, {name}, ma il cornetto vegano ai frutti di bosco c'è tutti i giorni!"),
-        customer("Segnato 🌱", "Allora prendo quello!"),
-    )),
-    Script("c-domenica", "complaint", ("opening-hours",), turns=(
-        customer("Perché la domenica a {shop} chiudete così presto? Alle 15 non si fa in tempo a fare niente", "vi prego aprite di più la domenica!!"),
-        agent("Ti sentiamo, {name}! In primavera proveremo un orario più lungo la domenica a {shop}; lo annunceremo prima qui."),
-        customer("🤞", "Ottimo!"),
-    )),
+    ),
+    Script(
+        "c-dove",
+        "question",
+        ("menu",),
+        turns=(
+            customer("In quali negozi si trova? Domani passo da {shop}", "c'è in tutti i negozi?"),
+            agent("Ciao {name}! In tutti i negozi di Milano dalle 8, {shop} compreso 😊"),
+            customer("🙌", "Evvai!"),
+        ),
+    ),
+    Script(
+        "c-amore",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Provato ieri a {shop}, ci penso ancora 😍",
+                "Semplicemente il top a Milano 🔥",
+                "Pericolosissimo, ormai passo da {shop} tutti i giorni",
+            ),
+            agent("💛💛 Grazie {name}!", "Ci hai svoltato la mattinata, grazie {name}!"),
+        ),
+    ),
+    Script(
+        "c-telefono",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "Sarebbe bello se rispondeste al telefono a {shop}. Ho chiamato cinque volte per un ordine.",
+                "Bel post, peccato che il mio ordine di ieri non sia mai arrivato e nessuno risponda",
+            ),
+            agent(
+                "Ci dispiace, {name}. Ci scrivi in privato con il numero d'ordine? Lo controlliamo subito."
+            ),
+            customer("Fatto.", "Vi ho scritto in DM"),
+        ),
+    ),
+    Script(
+        "c-tag",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "@{friend} dobbiamo andarci 😍",
+                "@{friend} sabato?",
+                "@{friend} è il posto di cui ti parlavo",
+            ),
+        ),
+    ),
+    Script(
+        "c-prezzo",
+        "question",
+        ("prices",),
+        turns=(
+            customer("Quanto costa?", "prezzo?"),
+            agent("Ciao {name}! 3,20 €, con la carta fedeltà 2,90 € 😊"),
+        ),
+    ),
+    Script(
+        "c-vegano",
+        "question",
+        ("menu",),
+        turns=(
+            customer("C'è una versione vegana? 🌱", "Ne fate uno vegano?"),
+            agent(
+                "Questo no, {name}, ma il cornetto vegano ai frutti di bosco c'è tutti i giorni!"
+            ),
+            customer("Segnato 🌱", "Allora prendo quello!"),
+        ),
+    ),
+    Script(
+        "c-domenica",
+        "complaint",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "Perché la domenica a {shop} chiudete così presto? Alle 15 non si fa in tempo a fare niente",
+                "vi prego aprite di più la domenica!!",
+            ),
+            agent(
+                "Ti sentiamo, {name}! In primavera proveremo un orario più lungo la domenica a {shop}; lo annunceremo prima qui."
+            ),
+            customer("🤞", "Ottimo!"),
+        ),
+    ),
 )
 
 _IT_LINKEDIN = (
-    Script("l-part-time", "question", ("jobs",), turns=(
-        customer("È previsto anche il part-time per il ruolo di shift leader?"),
-        agent("Ciao {name}, sì: sono possibili contratti da 24 e da 32 ore. Candidati dal link e segnalalo nella lettera di presentazione!"),
-        customer("Grazie, lo farò."),
-    )),
-    Script("l-colloqui", "question", ("jobs",), turns=(
-        customer("Ho inviato la candidatura la settimana scorsa, sapete già quando inizieranno i colloqui?"),
-        agent("Grazie per la candidatura, {name}! Stiamo valutando i profili e risponderemo a tutti entro la fine della prossima settimana."),
-    )),
-    Script("l-invenduto", "praise", ("sustainability",), turns=(
-        customer("Bellissima iniziativa! Cosa fate con i prodotti invenduti?"),
-        agent("Grazie {name}! Ogni sera l'invenduto va a Too Good To Go e alle mense solidali del quartiere."),
-        customer("Ottimo, complimenti!"),
-    )),
+    Script(
+        "l-part-time",
+        "question",
+        ("jobs",),
+        turns=(
+            customer("È previsto anche il part-time per il ruolo di shift leader?"),
+            agent(
+                "Ciao {name}, sì: sono possibili contratti da 24 e da 32 ore. Candidati dal link e segnalalo nella lettera di presentazione!"
+            ),
+            customer("Grazie, lo farò."),
+        ),
+    ),
+    Script(
+        "l-colloqui",
+        "question",
+        ("jobs",),
+        turns=(
+            customer(
+                "Ho inviato la candidatura la settimana scorsa, sapete già quando inizieranno i colloqui?"
+            ),
+            agent(
+                "Grazie per la candidatura, {name}! Stiamo valutando i profili e risponderemo a tutti entro la fine della prossima settimana."
+            ),
+        ),
+    ),
+    Script(
+        "l-invenduto",
+        "praise",
+        ("sustainability",),
+        turns=(
+            customer("Bellissima iniziativa! Cosa fate con i prodotti invenduti?"),
+            agent(
+                "Grazie {name}! Ogni sera l'invenduto va a Too Good To Go e alle mense solidali del quartiere."
+            ),
+            customer("Ottimo, complimenti!"),
+        ),
+    ),
 )
 
 _IT_MENTION = (
-    Script("m-migliore", "praise", (), turns=(
-        customer(
-            "Il miglior {drink} di Milano è da @{brand} a {shop}, non ci sono discussioni ☕",
-            "Smart working da @{brand} {shop}: un {drink}, {item} e si parte 💻",
-            "Domenica mattina da @{brand} 🥐☕",
+    Script(
+        "m-migliore",
+        "praise",
+        (),
+        turns=(
+            customer(
+                "Il miglior {drink} di Milano è da @{brand} a {shop}, non ci sono discussioni ☕",
+                "Smart working da @{brand} {shop}: un {drink}, {item} e si parte 💻",
+                "Domenica mattina da @{brand} 🥐☕",
+            ),
+            agent("Grazie {name}! 💛", "Ti aspettiamo presto, {name} ☕"),
         ),
-        agent("Grazie {name}! 💛", "Ti aspettiamo presto, {name} ☕"),
-    )),
-    Script("m-lento", "complaint", ("delivery",), angry=True, turns=(
-        customer(
-            "@{brand} un'ora per una consegna da {shop}, che è a 10 minuti. Cappuccino freddo e cornetto schiacciato. Complimenti.",
-            "@{brand} ordinato alle {time}, ancora niente. Al telefono non risponde nessuno. Servizio top.",
+    ),
+    Script(
+        "m-lento",
+        "complaint",
+        ("delivery",),
+        angry=True,
+        turns=(
+            customer(
+                "@{brand} un'ora per una consegna da {shop}, che è a 10 minuti. Cappuccino freddo e cornetto schiacciato. Complimenti.",
+                "@{brand} ordinato alle {time}, ancora niente. Al telefono non risponde nessuno. Servizio top.",
+            ),
+            agent(
+                "Ci dispiace molto, {name}, non va bene. Ci mandi un DM con il numero d'ordine così sistemiamo?"
+            ),
+            customer("Mandato.", "Vi ho scritto in DM"),
         ),
-        agent("Ci dispiace molto, {name}, non va bene. Ci mandi un DM con il numero d'ordine così sistemiamo?"),
-        customer("Mandato.", "Vi ho scritto in DM"),
-    )),
-    Script("m-festivo", "question", ("opening-hours",), turns=(
-        customer("@{brand} siete aperti il giorno festivo?", "@{brand} a che ora apre {shop} la domenica?"),
-        agent("Ciao {name}! Domenica e festivi tutti i negozi di Milano sono aperti dalle 8:30 alle 15 😊"),
-    )),
-    Script("m-scortese", "complaint", ("staff",), angry=True, turns=(
-        customer(
-            "Personale di @{brand} a {shop} davvero poco gentile oggi. Peccato, il caffè è buono.",
-            "Caffè ottimo da @{brand} {shop}, l'atteggiamento alla cassa un po' meno",
+    ),
+    Script(
+        "m-festivo",
+        "question",
+        ("opening-hours",),
+        turns=(
+            customer(
+                "@{brand} siete aperti il giorno festivo?",
+                "@{brand} a che ora apre {shop} la domenica?",
+            ),
+            agent(
+                "Ciao {name}! Domenica e festivi tutti i negozi di Milano sono aperti dalle 8:30 alle 15 😊"
+            ),
         ),
-        agent("Ci dispiace, {name}. Ci racconti in DM cosa è successo, con giorno e ora? Vogliamo capire."),
-        customer("Fatto.", "Scritto in DM"),
-    )),
+    ),
+    Script(
+        "m-scortese",
+        "complaint",
+        ("staff",),
+        angry=True,
+        turns=(
+            customer(
+                "Personale di @{brand} a {shop} davvero poco gentile oggi. Peccato, il caffè è buono.",
+                "Caffè ottimo da @{brand} {shop}, l'atteggiamento alla cassa un po' meno",
+            ),
+            agent(
+                "Ci dispiace, {name}. Ci racconti in DM cosa è successo, con giorno e ora? Vogliamo capire."
+            ),
+            customer("Fatto.", "Scritto in DM"),
+        ),
+    ),
 )
 
 _IT_POSTS = (
-    Post("Tornano i cornetti al pistacchio 💚 Da lunedì in tutti i nostri negozi di Milano, fino a esaurimento.", "il cornetto al pistacchio"),
-    Post("Nuovo menu d'autunno: babka alla zucca, girella alle noci pecan e chai latte 🍂 Voi cosa provate per primo?", "la girella alle noci pecan"),
-    Post("Domenica mattina a Porta Romana ☕ I maritozzi escono dal forno alle 8: puntate la sveglia.", "il maritozzo"),
-    Post("Nuovi orari a Brera: aperti fino alle 22 dal giovedì al sabato 🌙 Vi aspettiamo con la sfogliatella appena sfornata.", "la sfogliatella"),
+    Post(
+        "Tornano i cornetti al pistacchio 💚 Da lunedì in tutti i nostri negozi di Milano, fino a esaurimento.",
+        "il cornetto al pistacchio",
+    ),
+    Post(
+        "Nuovo menu d'autunno: babka alla zucca, girella alle noci pecan e chai latte 🍂 Voi cosa provate per primo?",
+        "la girella alle noci pecan",
+    ),
+    Post(
+        "Domenica mattina a Porta Romana ☕ I maritozzi escono dal forno alle 8: puntate la sveglia.",
+        "il maritozzo",
+    ),
+    Post(
+        "Nuovi orari a Brera: aperti fino alle 22 dal giovedì al sabato 🌙 Vi aspettiamo con la sfogliatella appena sfornata.",
+        "la sfogliatella",
+    ),
 )
 
 _IT_LINKEDIN_POSTS = (
-    Post("Cerchiamo shift leader e baristi per i nostri negozi di Milano. Formazione retribuita, caffè illimitato e un vero percorso fino a store manager."),
-    Post("Da questo mese Café Aurora usa elettricità 100% rinnovabile a Londra, Madrid e Milano. Prossimo obiettivo: zero sprechi alimentari entro il 2027."),
+    Post(
+        "Cerchiamo shift leader e baristi per i nostri negozi di Milano. Formazione retribuita, caffè illimitato e un vero percorso fino a store manager."
+    ),
+    Post(
+        "Da questo mese Café Aurora usa elettricità 100% rinnovabile a Londra, Madrid e Milano. Prossimo obiettivo: zero sprechi alimentari entro il 2027."
+    ),
 )
 
 # --- By language -----------------------------------------------------------------------------
@@ -1143,7 +2070,7 @@ NOTES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "praise": (
             "@{mate} lovely one, could we share it on stories (with permission)? 💛",
-            "@{mate} passing this on to the {shop} team for the Friday shout-outs.",
+            "@{mate} FYI, passing this on to the {shop} team for the Friday shout-outs.",
         ),
         "order": (
             "@{mate} big order, can you check {shop} has the staff for it?",
@@ -1163,7 +2090,7 @@ NOTES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "praise": (
             "@{mate} ¡qué bonito! ¿Lo compartimos en stories (pidiendo permiso)? 💛",
-            "@{mate} se lo paso al equipo de {shop} para el tablón de los viernes.",
+            "@{mate} para que lo sepas: se lo paso al equipo de {shop} para el tablón de los viernes.",
         ),
         "order": (
             "@{mate} encargo grande, ¿puedes confirmar que {shop} tiene personal suficiente?",
@@ -1183,7 +2110,7 @@ NOTES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "praise": (
             "@{mate} che bello! Lo condividiamo nelle storie (chiedendo il permesso)? 💛",
-            "@{mate} lo giro al team di {shop} per i complimenti del venerdì.",
+            "@{mate} per conoscenza: lo giro al team di {shop} per i complimenti del venerdì.",
         ),
         "order": (
             "@{mate} ordine grande, puoi verificare che {shop} abbia abbastanza personale?",

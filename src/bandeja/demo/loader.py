@@ -13,22 +13,24 @@ messages span thirty days would otherwise show every assignment, note and comple
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bandeja.channels.sandbox.app import api_base_url as sandbox_api_base_url
 from bandeja.core.access import Actor
 from bandeja.core.activity.models import Activity
 from bandeja.core.channels.actions import create_channel_account
 from bandeja.core.channels.models import ChannelAccount, Platform
 from bandeja.core.channels.schemas import ChannelAccountIn
 from bandeja.core.contacts.actions import IdentityInfo
-from bandeja.core.contacts.models import Contact
+from bandeja.core.contacts.models import Contact, ContactIdentity
 from bandeja.core.conversations.actions import (
     assign,
     change_tags,
@@ -46,7 +48,7 @@ from bandeja.core.messages.actions import (
     receive_message,
     record_outbound,
 )
-from bandeja.core.messages.models import AuthorType, DeliveryStatus
+from bandeja.core.messages.models import AuthorType, DeliveryStatus, Message
 from bandeja.core.notes.actions import add_note
 from bandeja.core.notes.models import Note
 from bandeja.core.security import SecretBox
@@ -55,7 +57,7 @@ from bandeja.core.tags.models import TagGroup
 from bandeja.core.tags.schemas import TagIn
 from bandeja.core.text import fold
 from bandeja.core.users.actions import add_member, create_team
-from bandeja.core.users.models import Role
+from bandeja.core.users.models import Role, Team
 from bandeja.core.users.schemas import TeamIn, UserIn
 from bandeja.core.views.actions import create_view
 from bandeja.core.views.schemas import ViewIn
@@ -118,12 +120,33 @@ class _Member:
 _MEMBERS = (
     _Member("olivia", "Olivia Grant", "demo-owner-pass", Role.owner, "en", ("en", "it")),
     _Member("tom", "Tom Hughes", "demo-admin-pass", Role.admin, "en", ("en", "es")),
-    _Member("lucia", "Lucía Martín", "demo-lucia-pass", Role.agent, "es", ("es", "en"),
-            ("messenger", "instagram", "wa_madrid", "telegram")),
-    _Member("giulia", "Giulia Romano", "demo-giulia-pass", Role.agent, "it", ("it", "en"),
-            ("instagram", "wa_milano", "telegram")),
-    _Member("sam", "Sam Patel", "demo-sam-pass", Role.agent, "en", ("en",),
-            ("messenger", "instagram", "x", "linkedin")),
+    _Member(
+        "lucia",
+        "Lucía Martín",
+        "demo-lucia-pass",
+        Role.agent,
+        "es",
+        ("es", "en"),
+        ("messenger", "instagram", "wa_madrid", "telegram"),
+    ),
+    _Member(
+        "giulia",
+        "Giulia Romano",
+        "demo-giulia-pass",
+        Role.agent,
+        "it",
+        ("it", "en"),
+        ("instagram", "wa_milano", "telegram"),
+    ),
+    _Member(
+        "sam",
+        "Sam Patel",
+        "demo-sam-pass",
+        Role.agent,
+        "en",
+        ("en",),
+        ("messenger", "instagram", "x", "linkedin"),
+    ),
 )
 _MEMBER = {m.key: m for m in _MEMBERS}
 
@@ -148,13 +171,30 @@ class _Channel:
 _CHANNELS = (
     _Channel("messenger", Platform.messenger, "104857600000142", "Café Aurora", "cafeaurora"),
     _Channel("instagram", Platform.instagram, "17841400000000142", "@cafeaurora", "cafeaurora"),
-    _Channel("wa_madrid", Platform.whatsapp, "109876543210134", "Café Aurora Madrid",
-             "cafeaurora", "madrid"),
-    _Channel("wa_milano", Platform.whatsapp, "109876543210139", "Café Aurora Milano",
-             "cafeaurora", "milan"),
+    _Channel(
+        "wa_madrid",
+        Platform.whatsapp,
+        "109876543210134",
+        "Café Aurora Madrid",
+        "cafeaurora",
+        "madrid",
+    ),
+    _Channel(
+        "wa_milano",
+        Platform.whatsapp,
+        "109876543210139",
+        "Café Aurora Milano",
+        "cafeaurora",
+        "milan",
+    ),
     _Channel("x", Platform.x, "1453987654321098752", "@CafeAurora", "CafeAurora"),
-    _Channel("linkedin", Platform.linkedin, "urn:li:organization:90412345", "Café Aurora Group",
-             "cafe-aurora"),
+    _Channel(
+        "linkedin",
+        Platform.linkedin,
+        "urn:li:organization:90412345",
+        "Café Aurora Group",
+        "cafe-aurora",
+    ),
     _Channel("telegram", Platform.telegram, "7012345678", "@CafeAuroraBot", "CafeAuroraBot"),
 )
 _CHANNEL = {c.key: c for c in _CHANNELS}
@@ -176,31 +216,71 @@ _ROUTES: dict[tuple[str, Kind], dict[str, int]] = {
 # Shops keep local time; fixed offsets (winter time) keep the demo free of time-zone data files.
 _UTC_OFFSET = {"london": 0, "madrid": 1, "milan": 1}
 # When customers write, by local hour: a morning peak, lunch, and the evening scroll.
-_HOUR_WEIGHTS = {7: 2, 8: 5, 9: 7, 10: 7, 11: 6, 12: 6, 13: 7, 14: 5, 15: 4, 16: 4, 17: 5,
-                 18: 6, 19: 6, 20: 5, 21: 4, 22: 3, 23: 1}
+_HOUR_WEIGHTS = dict(
+    zip(range(7, 24), (2, 5, 7, 7, 6, 6, 7, 5, 4, 4, 5, 6, 6, 5, 4, 3, 1), strict=True)
+)
 
 
 def _views(tag: dict[str, int], channel: dict[str, int]) -> list[tuple[str, ViewIn]]:
     """(member key, view): a few shared views for everybody and a personal one per agent."""
     open_or_waiting = [Status.open, Status.follow_up]
     return [
-        ("olivia", ViewIn(name="Urgent & high priority", shared=True, position=1,
-                          filters=ConversationFilter(status=open_or_waiting,
-                                                     priorities=["urgent", "high"]))),
-        ("olivia", ViewIn(name="Complaints", shared=True, position=2,
-                          filters=ConversationFilter(status=open_or_waiting,
-                                                     tag_ids=[tag["complaint"]]))),
-        ("tom", ViewIn(name="Jobs", shared=True, position=3,
-                       filters=ConversationFilter(tag_ids=[tag["jobs"]]))),
-        ("lucia", ViewIn(name="Pedidos Madrid", position=1,
-                         filters=ConversationFilter(status=[Status.open],
-                                                    channel_account_ids=[channel["wa_madrid"]]))),
-        ("giulia", ViewIn(name="Milano: WhatsApp e Telegram", position=1,
-                          filters=ConversationFilter(
-                              status=[Status.open],
-                              channel_account_ids=[channel["wa_milano"], channel["telegram"]]))),
-        ("sam", ViewIn(name="Mentions on X", position=1,
-                       filters=ConversationFilter(platforms=[Platform.x], kinds=[Kind.mention]))),
+        (
+            "olivia",
+            ViewIn(
+                name="Urgent & high priority",
+                shared=True,
+                position=1,
+                filters=ConversationFilter(status=open_or_waiting, priorities=["urgent", "high"]),
+            ),
+        ),
+        (
+            "olivia",
+            ViewIn(
+                name="Complaints",
+                shared=True,
+                position=2,
+                filters=ConversationFilter(status=open_or_waiting, tag_ids=[tag["complaint"]]),
+            ),
+        ),
+        (
+            "tom",
+            ViewIn(
+                name="Jobs",
+                shared=True,
+                position=3,
+                filters=ConversationFilter(tag_ids=[tag["jobs"]]),
+            ),
+        ),
+        (
+            "lucia",
+            ViewIn(
+                name="Pedidos Madrid",
+                position=1,
+                filters=ConversationFilter(
+                    status=[Status.open], channel_account_ids=[channel["wa_madrid"]]
+                ),
+            ),
+        ),
+        (
+            "giulia",
+            ViewIn(
+                name="Milano: WhatsApp e Telegram",
+                position=1,
+                filters=ConversationFilter(
+                    status=[Status.open],
+                    channel_account_ids=[channel["wa_milano"], channel["telegram"]],
+                ),
+            ),
+        ),
+        (
+            "sam",
+            ViewIn(
+                name="Mentions on X",
+                position=1,
+                filters=ConversationFilter(platforms=[Platform.x], kinds=[Kind.mention]),
+            ),
+        ),
     ]
 
 
@@ -253,13 +333,17 @@ class PlannedConversation:
     readers: list[str]  # members who have read it
     follow_up_until: datetime | None = None
     completed_at: datetime | None = None
-    new_contact: bool = False
+
+    @property
+    def channel_name(self) -> str:
+        return _CHANNEL[self.channel].name
 
     @property
     def identity(self) -> IdentityInfo:
         external_id, handle, display = self.person.identities[self.channel]
-        return IdentityInfo(external_id=external_id, display_name=display, handle=handle,
-                            language=self.lang)
+        return IdentityInfo(
+            external_id=external_id, display_name=display, handle=handle, language=self.lang
+        )
 
 
 def _ascii(text: str) -> str:
@@ -300,9 +384,17 @@ class _Planner:
         if platform not in (Platform.instagram, Platform.x, Platform.telegram):
             return None  # Messenger, WhatsApp and LinkedIn show names, not handles
         f, surname, n = _ascii(first), _ascii(last), self.rng.randrange(2, 99)
-        handle = self.rng.choice((f"{f}.{surname}", f"{f}{surname}", f"{f}_{surname}",
-                                  f"{f}.{surname}{n}", f"{f}{surname[0]}{n}", f"{f[0]}{surname}",
-                                  f"{f}_{surname[:3]}{n}"))
+        handle = self.rng.choice(
+            (
+                f"{f}.{surname}",
+                f"{f}{surname}",
+                f"{f}_{surname}",
+                f"{f}.{surname}{n}",
+                f"{f}{surname[0]}{n}",
+                f"{f[0]}{surname}",
+                f"{f}_{surname[:3]}{n}",
+            )
+        )
         return handle if platform is Platform.instagram else handle.replace(".", "_")
 
     def platform_id(self, channel: _Channel, lang: str) -> str:
@@ -333,8 +425,11 @@ class _Planner:
             return
         handle = self.handle(person.first, person.last, channel.platform)
         # WhatsApp shows the profile name people chose, often just a first name.
-        display = (person.first if channel.platform is Platform.whatsapp
-                   and self.rng.random() < 0.3 else person.fullname)
+        display = (
+            person.first
+            if channel.platform is Platform.whatsapp and self.rng.random() < 0.3
+            else person.fullname
+        )
         person.identities[channel.key] = (self.platform_id(channel, person.lang), handle, display)
 
     def person_for(self, index: int, lang: str, channel: _Channel, kind: Kind) -> _Person:
@@ -343,8 +438,12 @@ class _Planner:
         if index % 20 == 19:  # wrote on two platforms: two identities, two contacts (unmerged)
             candidates = [p for p in earlier if channel.key not in p.identities]
         elif index % 29 == 28:  # a regular: a comment and a DM on the same account
-            candidates = [p for p in earlier if channel.key in p.identities
-                          and not (kind is Kind.dm and channel.key in p.dm_channels)]
+            candidates = [
+                p
+                for p in earlier
+                if channel.key in p.identities
+                and not (kind is Kind.dm and channel.key in p.dm_channels)
+            ]
         else:
             candidates = []
         person = self.rng.choice(candidates) if candidates else self.new_person(lang)
@@ -382,8 +481,10 @@ class _Planner:
             if channel.platform is Platform.instagram:
                 url = f"https://www.instagram.com/p/{self.shortcode()}/"
             elif channel.platform is Platform.linkedin:
-                url = ("https://www.linkedin.com/feed/update/urn:li:activity:"
-                       f"{rng.randrange(10**18, 10**19)}/")
+                url = (
+                    "https://www.linkedin.com/feed/update/urn:li:activity:"
+                    f"{rng.randrange(10**18, 10**19)}/"
+                )
             else:
                 url = f"https://www.facebook.com/cafeaurora/posts/{rng.randrange(10**15, 10**16)}"
             self.post_urls[key] = url
@@ -416,7 +517,7 @@ class _Planner:
     def timeline(self, sides: list[Side], start: datetime, offset: int) -> list[datetime]:
         rng = self.rng
         times = [start]
-        for previous, side in zip(sides, sides[1:], strict=False):
+        for previous, side in itertools.pairwise(sides):
             at = times[-1]
             if side is Side.agent:
                 band = rng.choices(((3, 30), (30, 180), (180, 480)), weights=(55, 35, 10))[0]
@@ -437,8 +538,16 @@ class _Planner:
 
     # Conversations ----------------------------------------------------------------------------
 
-    def slots(self, person: _Person, channel: _Channel, lang: str, author: str,
-              first_at: datetime, offset: int, post: corpus.Post | None) -> dict[str, str]:
+    def slots(
+        self,
+        person: _Person,
+        channel: _Channel,
+        lang: str,
+        author: str,
+        first_at: datetime,
+        offset: int,
+        post: corpus.Post | None,
+    ) -> dict[str, str]:
         rng = self.rng
         city = channel.city or corpus.CITY_OF_LANGUAGE[lang]
         item = post.item if post and post.item else rng.choice(corpus.ITEMS[lang])
@@ -448,8 +557,11 @@ class _Planner:
             at = local + timedelta(minutes=minutes)
             return f"{at.hour}:{at.minute - at.minute % 5:02d}"
 
-        friend = self.handle(rng.choice(corpus.FIRST_NAMES[lang]),
-                             rng.choice(corpus.LAST_NAMES[lang]), Platform.instagram)
+        friend = self.handle(
+            rng.choice(corpus.FIRST_NAMES[lang]),
+            rng.choice(corpus.LAST_NAMES[lang]),
+            Platform.instagram,
+        )
         return {
             "name": person.first,
             "fullname": person.fullname,
@@ -468,11 +580,18 @@ class _Planner:
         }
 
     def author(self, channel: _Channel, lang: str) -> str:
-        """Who answers: someone who sees the channel and speaks the language, mostly agents."""
-        candidates = [m for m in _MEMBERS if lang in m.speaks
-                      and (m.role is not Role.agent or channel.key in m.channels)]
-        weights = [{Role.agent: 6, Role.admin: 2, Role.owner: 1}[m.role] for m in candidates]
-        return self.rng.choices(candidates, weights=weights)[0].key
+        """Who answers: someone who sees the channel and speaks the language, mostly the agent
+        whose own language it is; the leads step in now and then."""
+        candidates, weights = [], []
+        for m in _MEMBERS:
+            if lang not in m.speaks or (m.role is Role.agent and channel.key not in m.channels):
+                continue
+            candidates.append(m.key)
+            if m.role is Role.agent:
+                weights.append(8 if m.locale == lang else 1)
+            else:
+                weights.append(2 if m.role is Role.admin else 1)
+        return self.rng.choices(candidates, weights=weights)[0]
 
     def cut(self, script: Script, status: Status, assigned: bool) -> int:
         """How many turns of the script have happened so far."""
@@ -491,8 +610,16 @@ class _Planner:
             return agent_ends[-1]
         return len(turns)
 
-    def conversation(self, index: int, lang: str, kind: Kind, channel: _Channel,
-                     script: Script, status: Status, assigned: bool) -> PlannedConversation:
+    def conversation(
+        self,
+        index: int,
+        lang: str,
+        kind: Kind,
+        channel: _Channel,
+        script: Script,
+        status: Status,
+        assigned: bool,
+    ) -> PlannedConversation:
         rng, now = self.rng, self.now
         person = self.person_for(index, lang, channel, kind)
         city = channel.city or corpus.CITY_OF_LANGUAGE[lang]
@@ -506,30 +633,42 @@ class _Planner:
         if kind is Kind.dm:
             thread_key = person.identities[channel.key][0]
         elif kind is Kind.comment:
-            posts = (corpus.LINKEDIN_POSTS if channel.platform is Platform.linkedin
-                     else corpus.POSTS)[lang]
+            posts = (
+                corpus.LINKEDIN_POSTS if channel.platform is Platform.linkedin else corpus.POSTS
+            )[lang]
             post = rng.choice(posts)
             subject, post_url = post.text, self.post_url(channel, post)
             thread_key = f"demo-comment-{self.next_serial():05d}"
         else:
             thread_key = f"demo-mention-{self.next_serial():05d}"
             handle = person.identities[channel.key][1] or "user"
-            post_url = (f"https://x.com/{handle}/status/{rng.randrange(10**18, 10**19)}"
-                        if channel.platform is Platform.x
-                        else f"https://www.instagram.com/p/{self.shortcode()}/")
+            post_url = (
+                f"https://x.com/{handle}/status/{rng.randrange(10**18, 10**19)}"
+                if channel.platform is Platform.x
+                else f"https://www.instagram.com/p/{self.shortcode()}/"
+            )
         slots = self.slots(person, channel, lang, author, times[0], offset, post)
         messages = []
         for turn, at in zip(turns, times, strict=True):
             inbound = turn.side is Side.customer
             prefix = f"demo-{channel.key}" if inbound else "demo-out"
-            messages.append(PlannedMessage(inbound, rng.choice(turn.texts).format(**slots), at,
-                                           f"{prefix}-{self.next_serial():05d}"))
+            messages.append(
+                PlannedMessage(
+                    inbound,
+                    rng.choice(turn.texts).format(**slots),
+                    at,
+                    f"{prefix}-{self.next_serial():05d}",
+                )
+            )
 
         first_reply = next((m.sent_at for m in messages if not m.inbound), None)
         last_at = messages[-1].sent_at
-        triaged_at = min(first_reply - timedelta(minutes=1) if first_reply
-                         else times[0] + timedelta(minutes=rng.randint(2, 40)),
-                         now - timedelta(minutes=1))
+        triaged_at = min(
+            first_reply - timedelta(minutes=1)
+            if first_reply
+            else times[0] + timedelta(minutes=rng.randint(2, 40)),
+            now - timedelta(minutes=1),
+        )
         triaged_at = max(triaged_at, times[0])
 
         if status is Status.complete:
@@ -541,7 +680,8 @@ class _Planner:
             team = _CARE if script.type in ("complaint", "order") else _SOCIAL
 
         tag_chance = {Status.complete: 0.75, Status.follow_up: 0.9}.get(
-            status, 0.6 if assigned else 0.2)
+            status, 0.6 if assigned else 0.2
+        )
         tagged = rng.random() < tag_chance
         if script.escalated:
             priority = "urgent"
@@ -578,14 +718,29 @@ class _Planner:
                 readers = [assignee] if assignee else []
 
         planned = PlannedConversation(
-            channel=channel.key, kind=kind, lang=lang, script=script.key, person=person,
-            thread_key=thread_key, subject=subject, post_url=post_url, status=status,
-            messages=messages, author=author, assignee=assignee, team=team, tags=tags,
-            priority=priority, triaged_at=triaged_at, note=note, readers=readers,
+            channel=channel.key,
+            kind=kind,
+            lang=lang,
+            script=script.key,
+            person=person,
+            thread_key=thread_key,
+            subject=subject,
+            post_url=post_url,
+            status=status,
+            messages=messages,
+            author=author,
+            assignee=assignee,
+            team=team,
+            tags=tags,
+            priority=priority,
+            triaged_at=triaged_at,
+            note=note,
+            readers=readers,
         )
         if status is Status.complete:
-            planned.completed_at = min(last_at + timedelta(minutes=rng.randint(2, 90)),
-                                       now - timedelta(minutes=1))
+            planned.completed_at = min(
+                last_at + timedelta(minutes=rng.randint(2, 90)), now - timedelta(minutes=1)
+            )
         elif status is Status.follow_up:
             local_now = now + timedelta(hours=offset)
             day = local_now.date() + timedelta(days=rng.randint(1, 3))
@@ -593,21 +748,36 @@ class _Planner:
             planned.follow_up_until = (local - timedelta(hours=offset)).replace(tzinfo=UTC)
         return planned
 
-    def note(self, author: str, script: Script, slots: dict[str, str], after: datetime,
-             before: datetime) -> tuple[str, str, datetime]:
+    def note(
+        self,
+        author: str,
+        script: Script,
+        slots: dict[str, str],
+        after: datetime,
+        before: datetime,
+    ) -> tuple[str, str, datetime]:
         rng = self.rng
         # Complaints go to whoever approves refunds; the rest to any teammate.
-        mates = [m.key for m in _MEMBERS if m.key != author
-                 and (script.type != "complaint" or m.role is not Role.agent)]
-        text = rng.choice(corpus.NOTES[_MEMBER[author].locale][script.type])
+        mates = [
+            m
+            for m in _MEMBERS
+            if m.key != author and (script.type != "complaint" or m.role is not Role.agent)
+        ]
+        mate = rng.choice(mates)
+        # Written in the author's language when the teammate reads it, else in English.
+        lang = _MEMBER[author].locale if _MEMBER[author].locale in mate.speaks else "en"
+        text = rng.choice(corpus.NOTES[lang][script.type]).format(mate=mate.key, **slots)
         at = after + timedelta(minutes=rng.randint(1, 15))
-        at = min(at, max(before, after), self.now - timedelta(minutes=1))
-        return author, text.format(mate=rng.choice(mates), **slots), at
+        return author, text, min(at, max(before, after), self.now - timedelta(minutes=1))
 
     def plan(self) -> list[PlannedConversation]:
         rng = self.rng
-        slots = [(lang, kind) for lang, kinds in MIX.items()
-                 for kind, n in kinds.items() for _ in range(n)]
+        slots = [
+            (lang, kind)
+            for lang, kinds in MIX.items()
+            for kind, n in kinds.items()
+            for _ in range(n)
+        ]
         rng.shuffle(slots)
         routed = []
         for lang, kind in slots:
@@ -618,26 +788,25 @@ class _Planner:
         # Exact status counts. A follow-up needs a script where the team spoke and more was to
         # come; the open ones are split between untouched (unassigned) and in progress.
         indices = list(range(len(routed)))
-        waiting = [i for i in indices
-                   if any(t.side is Side.agent for t in routed[i][3].turns[:-1])]
+        waiting = [i for i in indices if any(t.side is Side.agent for t in routed[i][3].turns[:-1])]
         follow_ups = set(rng.sample(waiting, STATUS_COUNTS[Status.follow_up]))
         rest = [i for i in indices if i not in follow_ups]
         opens = set(rng.sample(rest, STATUS_COUNTS[Status.open]))
 
         planned = []
         for i, (lang, kind, channel, script) in enumerate(routed):
-            status = (Status.follow_up if i in follow_ups
-                      else Status.open if i in opens else Status.complete)
+            status = (
+                Status.follow_up
+                if i in follow_ups
+                else Status.open
+                if i in opens
+                else Status.complete
+            )
             assigned = status is not Status.open or rng.random() < 0.55
             planned.append(self.conversation(i, lang, kind, channel, script, status, assigned))
 
         # Oldest first, so that ids grow with time as they would have in real life.
         planned.sort(key=lambda c: c.messages[0].sent_at)
-        seen: set[tuple[int, str]] = set()
-        for conversation in planned:
-            key = (id(conversation.person), conversation.channel)
-            conversation.new_contact = key not in seen
-            seen.add(key)
         return planned
 
 
@@ -674,48 +843,78 @@ async def demo_exists(session: AsyncSession) -> bool:
 
 @dataclass(slots=True)
 class _Context:
+    workspace_id: int
     actors: dict[str, Actor]
     channels: dict[str, ChannelAccount]
-    teams: dict[str, int]
+    # The Team objects themselves, not ids: the session's identity map holds objects weakly, and
+    # keeping them referenced lets ``set_team``'s lookup answer without a query.
+    teams: dict[str, Team]
     tags: dict[str, int]
 
 
 async def _setup(
-    session: AsyncSession, *, box: SecretBox, seed: int, setup_at: datetime,
+    session: AsyncSession,
+    *,
+    box: SecretBox,
+    seed: int,
+    setup_at: datetime,
     sandbox_base_url: str | None,
 ) -> _Context:
     workspace = await create_workspace(session, slug=DEMO_SLUG, name=DEMO_NAME)
     workspace.created_at = setup_at
     actors: dict[str, Actor] = {}
     for member in _MEMBERS:
-        user = await add_member(session, workspace_id=workspace.id, data=UserIn(
-            email=member.email, name=member.name, password=member.password, role=member.role,
-            locale=member.locale,
-        ))
+        user = await add_member(
+            session,
+            workspace_id=workspace.id,
+            data=UserIn(
+                email=member.email,
+                name=member.name,
+                password=member.password,
+                role=member.role,
+                locale=member.locale,
+            ),
+        )
         _stamp(session, setup_at)
-        actors[member.key] = Actor(user_id=user.id, workspace_id=workspace.id, role=member.role,
-                                   name=member.name)
+        actors[member.key] = Actor(
+            user_id=user.id, workspace_id=workspace.id, role=member.role, name=member.name
+        )
     owner = actors["olivia"]
-    settings = {"api_base_url": sandbox_base_url} if sandbox_base_url else {}
     channels: dict[str, ChannelAccount] = {}
     for spec in _CHANNELS:
         members = [actors[m.key].user_id for m in _MEMBERS if spec.key in m.channels]
+        # The sandbox serves each platform's API under its own prefix (the Graph API paths of
+        # Messenger, Instagram and WhatsApp would collide otherwise): ask it for the URL.
+        settings = (
+            {"api_base_url": sandbox_api_base_url(sandbox_base_url, spec.platform)}
+            if sandbox_base_url
+            else {}
+        )
         channel = await create_channel_account(
-            session, workspace_id=workspace.id, box=box, actor=owner,
-            data=ChannelAccountIn(platform=spec.platform, external_id=spec.external_id,
-                                  name=spec.name, credentials=_credentials(seed, spec),
-                                  settings=dict(settings), member_ids=members),
+            session,
+            workspace_id=workspace.id,
+            box=box,
+            actor=owner,
+            data=ChannelAccountIn(
+                platform=spec.platform,
+                external_id=spec.external_id,
+                name=spec.name,
+                credentials=_credentials(seed, spec),
+                settings=settings,
+                member_ids=members,
+            ),
         )
         channel.created_at = setup_at
         _stamp(session, setup_at)
         channels[spec.key] = channel
-    teams: dict[str, int] = {}
+    teams: dict[str, Team] = {}
     for name, keys in _TEAMS:
-        team = await create_team(session, owner, TeamIn(
-            name=name, member_ids=[actors[k].user_id for k in keys]))
+        team = await create_team(
+            session, owner, TeamIn(name=name, member_ids=[actors[k].user_id for k in keys])
+        )
         team.created_at = setup_at
         _stamp(session, setup_at)
-        teams[name] = team.id
+        teams[name] = team
     tags: dict[str, int] = {}
     for name, group, color in corpus.TAGS:
         tag = await create_tag(session, owner, TagIn(name=name, group=TagGroup(group), color=color))
@@ -726,13 +925,19 @@ async def _setup(
         view = await create_view(session, actors[key], data)
         view.created_at = setup_at
         _stamp(session, setup_at)
-    return _Context(actors=actors, channels=channels, teams=teams, tags=tags)
+    return _Context(
+        workspace_id=workspace.id, actors=actors, channels=channels, teams=teams, tags=tags
+    )
 
 
 async def _write(session: AsyncSession, ctx: _Context, planned: PlannedConversation) -> None:
     channel = ctx.channels[planned.channel]
-    thread = ThreadInfo(kind=planned.kind, key=planned.thread_key, subject=planned.subject,
-                        post_url=planned.post_url)
+    thread = ThreadInfo(
+        kind=planned.kind,
+        key=planned.thread_key,
+        subject=planned.subject,
+        post_url=planned.post_url,
+    )
     author = ctx.actors[planned.author]
     conversation: Conversation | None = None
     last_outbound = max((i for i, m in enumerate(planned.messages) if not m.inbound), default=-1)
@@ -741,28 +946,39 @@ async def _write(session: AsyncSession, ctx: _Context, planned: PlannedConversat
     for i, planned_message in enumerate(planned.messages):
         if planned_message.inbound:
             message, _ = await receive_message(
-                session, channel, planned.identity, thread,
-                IncomingMessage(external_id=planned_message.external_id,
-                                text=planned_message.text, sent_at=planned_message.sent_at),
+                session,
+                channel,
+                planned.identity,
+                thread,
+                IncomingMessage(
+                    external_id=planned_message.external_id,
+                    text=planned_message.text,
+                    sent_at=planned_message.sent_at,
+                ),
             )
             if conversation is None:
                 conversation = await session.get(Conversation, message.conversation_id)
         else:
             assert conversation is not None  # every script opens with the customer
             # Comment replies and mentions have no read receipts; the last DM may be unseen.
-            seen = planned.kind is Kind.dm and (i != last_outbound or planned.status is Status.complete)
+            seen = planned.kind is Kind.dm and (
+                i != last_outbound or planned.status is Status.complete
+            )
             message = await record_outbound(
-                session, conversation, text=planned_message.text,
-                sent_at=planned_message.sent_at, author_type=AuthorType.user,
+                session,
+                conversation,
+                text=planned_message.text,
+                sent_at=planned_message.sent_at,
+                author_type=AuthorType.user,
                 author_user_id=author.user_id,
                 status=DeliveryStatus.read if seen else DeliveryStatus.delivered,
                 external_id=planned_message.external_id,
             )
     assert conversation is not None
-    # The triage below is several actions in a row; flushing once after all of them (rather
-    # than before each action's query) writes one UPDATE, one batch of activity rows and the
-    # net counter moves instead of one of each per action. The actions only read rows that
-    # are already flushed, so what they see does not change.
+    # The triage below is several actions in a row. Flushing once after all of them, rather
+    # than before each action's query, writes one UPDATE of the conversation and only the net
+    # counter moves (about a third fewer statements in all). The actions only read rows that
+    # were flushed before, so what they see does not change; the counter hook diffs per flush.
     with session.no_autoflush:
         await _triage(session, ctx, planned, conversation)
 
@@ -774,7 +990,7 @@ async def _triage(
     actor = ctx.actors[planned.assignee or planned.author]
     at = planned.triaged_at
     if planned.team:
-        await set_team(session, actor, cid, ctx.teams[planned.team])
+        await set_team(session, actor, cid, ctx.teams[planned.team].id)
         _stamp(session, at)
     if planned.assignee:
         await assign(session, actor, cid, actor.user_id)
@@ -810,6 +1026,45 @@ async def _triage(
         await mark_read(session, ctx.actors[reader], cid)
 
 
+async def _date_rows(session: AsyncSession, workspace_id: int) -> None:
+    """Creation times follow the story: a row was created when its first message arrived.
+
+    Ingest stamps the wall clock on messages, conversations, contacts and identities; four
+    set-based UPDATEs date them all at once instead of one UPDATE per row (none of these
+    columns feeds the counters, and nothing in the session reads them afterwards).
+    """
+    ws = workspace_id
+    statements = [
+        update(Message).where(Message.workspace_id == ws).values(created_at=Message.sent_at),
+        update(Conversation)
+        .where(Conversation.workspace_id == ws)
+        .values(
+            created_at=select(func.min(Message.sent_at))
+            .where(Message.conversation_id == Conversation.id)
+            .scalar_subquery()
+        ),
+        update(Contact)
+        .where(Contact.workspace_id == ws)
+        .values(
+            created_at=select(func.min(Conversation.created_at))
+            .where(Conversation.contact_id == Contact.id)
+            .scalar_subquery()
+        ),
+        update(ContactIdentity)
+        .where(ContactIdentity.workspace_id == ws)
+        .values(
+            created_at=select(func.min(Conversation.created_at))
+            .where(
+                Conversation.contact_id == ContactIdentity.contact_id,
+                Conversation.channel_account_id == ContactIdentity.channel_account_id,
+            )
+            .scalar_subquery()
+        ),
+    ]
+    for statement in statements:
+        await session.execute(statement.execution_options(synchronize_session=False))
+
+
 async def load_demo(
     session: AsyncSession,
     *,
@@ -820,16 +1075,25 @@ async def load_demo(
 ) -> DemoResult:
     """Create the "demo" workspace and its month of conversations. Flushes; the caller commits.
 
+    With ``sandbox_base_url`` (the sandbox's root URL), every channel account sends through the
+    sandbox instead of the real platform.
+
     Deterministic for a given ``seed`` and ``now`` (except the wall-clock times that actions
     stamp and the demo does not override, such as read receipts).
     """
     now = now or utcnow()
     plan = plan_demo(now=now, seed=seed)
-    ctx = await _setup(session, box=box, seed=seed, setup_at=now - timedelta(days=45),
-                       sandbox_base_url=sandbox_base_url)
+    ctx = await _setup(
+        session,
+        box=box,
+        seed=seed,
+        setup_at=now - timedelta(days=45),
+        sandbox_base_url=sandbox_base_url,
+    )
     for planned in plan:
         await _write(session, ctx, planned)
     await session.flush()
+    await _date_rows(session, ctx.workspace_id)
     return DemoResult(
         workspace_slug=DEMO_SLUG,
         logins=list(DEMO_LOGINS),

@@ -189,10 +189,12 @@ def _set_status(
     }
 
 
-async def complete(session: AsyncSession, actor: Actor, conversation_id: int) -> Conversation:
+async def complete(
+    session: AsyncSession, actor: Actor, conversation_id: int, *, now: datetime | None = None
+) -> Conversation:
     conversation = await get_conversation(session, actor, conversation_id)
     if conversation.status is not Status.complete:
-        changes = _set_status(conversation, Status.complete)
+        changes = _set_status(conversation, Status.complete, now=now)
         _changed(session, actor, conversation, "conversation.completed", changes)
     return conversation
 
@@ -206,14 +208,21 @@ async def reopen(session: AsyncSession, actor: Actor, conversation_id: int) -> C
 
 
 async def follow_up(
-    session: AsyncSession, actor: Actor, conversation_id: int, until: datetime
+    session: AsyncSession,
+    actor: Actor,
+    conversation_id: int,
+    until: datetime,
+    *,
+    now: datetime | None = None,
 ) -> Conversation:
+    """Set a conversation aside until ``until`` (``now``: the clock, for imports and tests)."""
+    now = now or utcnow()
     if until.tzinfo is None:
         raise InvalidInput("until needs a time zone, e.g. 2026-12-01T09:00:00+01:00")
-    if until <= utcnow():
+    if until <= now:
         raise InvalidInput("a follow-up must be in the future")
     conversation = await get_conversation(session, actor, conversation_id)
-    changes = _set_status(conversation, Status.follow_up, until=until)
+    changes = _set_status(conversation, Status.follow_up, until=until, now=now)
     _changed(session, actor, conversation, "conversation.follow_up", changes)
     return conversation
 

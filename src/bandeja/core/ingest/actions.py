@@ -175,10 +175,8 @@ async def _apply_echo(
         channel_account_id=channel.id,
         info=echo.recipient,
     )
-    contact = await session.get(Contact, identity.contact_id)
-    assert contact is not None
     conversation, _ = await get_or_create_conversation(
-        session, channel, contact, echo.thread, first_at=echo.sent_at
+        session, channel, identity.contact_id, echo.thread, first_at=echo.sent_at
     )
     await record_outbound(
         session,

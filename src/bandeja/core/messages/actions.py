@@ -77,7 +77,7 @@ async def _find_conversation(
 async def get_or_create_conversation(
     session: AsyncSession,
     channel: ChannelAccount,
-    contact: Contact,
+    contact_id: int,
     thread: ThreadInfo,
     *,
     first_at: datetime,
@@ -85,6 +85,9 @@ async def get_or_create_conversation(
     conversation = await _find_conversation(session, channel.id, thread)
     if conversation is not None:
         return conversation, False
+    # The contact's name seeds the search document; needed only for a new conversation.
+    contact = await session.get(Contact, contact_id)
+    assert contact is not None
     try:
         async with session.begin_nested():
             conversation = Conversation(
@@ -135,7 +138,8 @@ def _apply(conversation: Conversation, message: Message) -> dict[str, Any]:
     at = message.sent_at
     conversation.message_count += 1
     conversation.search_document = search.append(conversation.search_document, message.text)
-    if at >= conversation.last_activity_at or conversation.message_count == 1:
+    newest = at >= conversation.last_activity_at or conversation.message_count == 1
+    if newest:
         conversation.last_activity_at = at
         conversation.last_message_preview = snippet(message.text) or _attachment_label(message)
         changes["last_activity_at"] = at.isoformat()
@@ -145,9 +149,10 @@ def _apply(conversation: Conversation, message: Message) -> dict[str, Any]:
             conversation.last_inbound_at = at
             changes["last_inbound_at"] = at.isoformat()
         # A customer writing again reopens the conversation, unless the message is older than
-        # the moment the team closed it (a late, reordered delivery).
+        # the moment the team closed it, or than the thread's latest message when it waits for
+        # a follow-up (a late, reordered delivery).
         closed_at = conversation.completed_at if conversation.status is Status.complete else None
-        if conversation.status is Status.follow_up or (closed_at and at > closed_at):
+        if (conversation.status is Status.follow_up and newest) or (closed_at and at > closed_at):
             conversation.status = Status.open
             conversation.follow_up_until = None
             conversation.completed_at = None
@@ -216,10 +221,8 @@ async def receive_message(
     identity = await get_or_create_identity(
         session, workspace_id=channel.workspace_id, channel_account_id=channel.id, info=sender
     )
-    contact = await session.get(Contact, identity.contact_id)
-    assert contact is not None
     conversation, _ = await get_or_create_conversation(
-        session, channel, contact, thread, first_at=incoming.sent_at
+        session, channel, identity.contact_id, thread, first_at=incoming.sent_at
     )
     message = Message(
         workspace_id=channel.workspace_id,
@@ -227,7 +230,7 @@ async def receive_message(
         channel_account_id=channel.id,
         direction=Direction.inbound,
         author_type=AuthorType.contact,
-        author_contact_id=contact.id,
+        author_contact_id=identity.contact_id,
         text=incoming.text,
         attachments=incoming.attachments,
         external_id=incoming.external_id,
