@@ -9,8 +9,11 @@ from bandeja.core.security import SecretBox
 def channel_config(channel: ChannelAccount, box: SecretBox) -> ChannelConfig:
     """What a connector needs of a channel account, secrets decrypted."""
     return ChannelConfig(
-        id=channel.id, workspace_id=channel.workspace_id, platform=channel.platform,
-        external_id=channel.external_id, name=channel.name,
+        id=channel.id,
+        workspace_id=channel.workspace_id,
+        platform=channel.platform,
+        external_id=channel.external_id,
+        name=channel.name,
         secrets=credentials(channel, box),
         settings=dict(channel.settings),
     )

@@ -65,5 +65,9 @@ def graph_error(response: httpx.Response) -> SendError:
         except ValueError:
             retry_after = None
     transient = response.status_code == 429 or response.status_code >= 500 or code in _TRANSIENT
-    return SendError(label or f"http_{response.status_code}", message, retryable=transient,
-                     retry_after=retry_after)
+    return SendError(
+        label or f"http_{response.status_code}",
+        message,
+        retryable=transient,
+        retry_after=retry_after,
+    )

@@ -8,21 +8,28 @@ from datetime import timedelta
 from bandeja.core.outbox.types import ReplyContext, RuleViolation
 
 
-def text_length(context: ReplyContext, limit: int, *, unit: str = "characters",
-                platform_name: str) -> list[RuleViolation]:
+def text_length(
+    context: ReplyContext, limit: int, *, unit: str = "characters", platform_name: str
+) -> list[RuleViolation]:
     text = context.draft.text
     size = len(text.encode()) if unit == "bytes" else len(text)
     if size > limit:
-        return [RuleViolation("text_too_long",
-                              f"{platform_name} accepts at most {limit:,} {unit} "
-                              f"(this reply has {size:,})")]
+        return [
+            RuleViolation(
+                "text_too_long",
+                f"{platform_name} accepts at most {limit:,} {unit} (this reply has {size:,})",
+            )
+        ]
     return []
 
 
 def business_cannot_start(context: ReplyContext, platform_name: str) -> list[RuleViolation]:
     if context.last_inbound_at is None:
-        return [RuleViolation("business_cannot_start",
-                              f"on {platform_name} the person must write first")]
+        return [
+            RuleViolation(
+                "business_cannot_start", f"on {platform_name} the person must write first"
+            )
+        ]
     return []
 
 
@@ -33,13 +40,18 @@ def window_left(context: ReplyContext, hours: float) -> timedelta | None:
     return context.last_inbound_at + timedelta(hours=hours) - context.now
 
 
-def window_closed(context: ReplyContext, hours: float, platform_name: str,
-                  how: str = "") -> list[RuleViolation]:
+def window_closed(
+    context: ReplyContext, hours: float, platform_name: str, how: str = ""
+) -> list[RuleViolation]:
     left = window_left(context, hours)
     if left is not None and left <= timedelta(0):
-        return [RuleViolation("window_closed",
-                              f"the {hours:g}-hour {platform_name} messaging window closed "
-                              f"{_ago(-left)} ago{how}")]
+        return [
+            RuleViolation(
+                "window_closed",
+                f"the {hours:g}-hour {platform_name} messaging window closed "
+                f"{_ago(-left)} ago{how}",
+            )
+        ]
     return []
 
 
