@@ -33,3 +33,4 @@ class ChannelAccountOut(BaseModel):
     last_error: str | None
     last_error_at: datetime | None
     created_at: datetime
+    webhook_url: str | None = None

@@ -10,9 +10,19 @@ from bandeja.web.deps import CurrentActor, Db
 router = APIRouter(prefix="/channel-accounts", tags=["channel accounts"])
 
 
+def _with_urls(request: Request, channels: list[ChannelAccountOut]) -> list[ChannelAccountOut]:
+    base = request.app.state.settings.base_url
+    return [
+        c.model_copy(update={"webhook_url": f"{base}/webhooks/{c.platform.value}/{c.id}"})
+        for c in channels
+    ]
+
+
 @router.get("", summary="Connected channel accounts (agents: those they are members of)")
-async def get_channel_accounts(db: Db, actor: CurrentActor) -> list[ChannelAccountOut]:
-    return await list_channel_accounts(db, actor)
+async def get_channel_accounts(
+    request: Request, db: Db, actor: CurrentActor
+) -> list[ChannelAccountOut]:
+    return _with_urls(request, await list_channel_accounts(db, actor))
 
 
 @router.post("", status_code=201, summary="Connect a channel account (admins)")
@@ -27,4 +37,6 @@ async def post_channel_account(
         actor=actor,
     )
     await db.commit()
-    return next(c for c in await list_channel_accounts(db, actor) if c.id == channel.id)
+    request.app.state.channel_cache.forget(channel.id)
+    listed = _with_urls(request, await list_channel_accounts(db, actor))
+    return next(c for c in listed if c.id == channel.id)
