@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
+    def webhook_url(self, platform: str, channel_account_id: int) -> str:
+        """Where a platform delivers a channel account's webhooks (``web/hooks.py``)."""
+        return f"{self.base_url}/webhooks/{platform}/{channel_account_id}"
+
     def resolved_secret_key(self) -> str:
         """The configured key, or (outside production) one generated once and kept on disk."""
         if self.secret_key:

@@ -21,10 +21,6 @@ from bandeja.core.workspaces.actions import resolve_workspace
 app = typer.Typer(help="Channel accounts (connected profiles).", no_args_is_help=True)
 
 
-def webhook_url(base_url: str, platform: Platform | str, channel_id: int) -> str:
-    return f"{base_url}/webhooks/{Platform(platform).value}/{channel_id}"
-
-
 @app.command("add", help="Connect a platform account; prints its webhook URL.")
 def channels_add(
     platform: Annotated[
@@ -101,7 +97,7 @@ def channels_add(
             return channel.id
 
     channel_id = run(work)
-    url = webhook_url(config.base_url, platform, channel_id)
+    url = config.webhook_url(platform.value, channel_id)
     if as_json:
         print(json.dumps({"id": channel_id, "webhook_url": url}))
     else:
@@ -158,7 +154,7 @@ def channels_list(
                     "platform": c.platform.value,
                     "name": c.name,
                     "external_id": c.external_id,
-                    "webhook_url": webhook_url(config.base_url, c.platform, c.id),
+                    "webhook_url": config.webhook_url(c.platform.value, c.id),
                     "last_event_at": c.last_event_at.isoformat() if c.last_event_at else None,
                     "last_error": c.last_error,
                     "failed_events": int(failed.get(c.id, 0)),

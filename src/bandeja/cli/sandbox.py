@@ -16,7 +16,6 @@ from bandeja.channels.config import channel_config
 from bandeja.channels.sandbox.app import api_base_url
 from bandeja.channels.sandbox.contract import SandboxChannel
 from bandeja.channels.sandbox.engine import MAX_RATE_PER_MIN, Sandbox
-from bandeja.cli.channels import webhook_url
 from bandeja.cli.common import console, fail, settings
 from bandeja.config import Settings
 from bandeja.core.channels.models import ChannelAccount
@@ -47,7 +46,7 @@ async def _channels(config: Settings, sandbox_url: str) -> list[SandboxChannel]:
                         external_id=channel.external_id,
                         name=channel.name,
                         secrets=dict(cfg.secrets),
-                        webhook_url=webhook_url(config.base_url, channel.platform, channel.id),
+                        webhook_url=config.webhook_url(channel.platform.value, channel.id),
                     )
                 )
             return found

@@ -11,9 +11,9 @@ router = APIRouter(prefix="/channel-accounts", tags=["channel accounts"])
 
 
 def _with_urls(request: Request, channels: list[ChannelAccountOut]) -> list[ChannelAccountOut]:
-    base = request.app.state.settings.base_url
+    settings = request.app.state.settings
     return [
-        c.model_copy(update={"webhook_url": f"{base}/webhooks/{c.platform.value}/{c.id}"})
+        c.model_copy(update={"webhook_url": settings.webhook_url(c.platform.value, c.id)})
         for c in channels
     ]
 
