@@ -65,8 +65,11 @@ def matches(row: Row, params: dict[str, Any], me: int) -> bool:
         return False
     if "assignee" in params:
         a = params["assignee"]
-        named = {"me": row.assignee == me, "unassigned": row.assignee is None,
-                 "anyone": row.assignee is not None}
+        named = {
+            "me": row.assignee == me,
+            "unassigned": row.assignee is None,
+            "anyone": row.assignee is not None,
+        }
         if not (named[a] if a in named else row.assignee == int(a)):
             return False
     if "team" in params and row.team != params["team"]:
@@ -88,9 +91,8 @@ def matches(row: Row, params: dict[str, Any], me: int) -> bool:
         return False
     if "contact" in params and row.contact != params["contact"]:
         return False
-    if "unread" in params and (me not in row.read_by) != (params["unread"] == "true"):
-        return False
-    return True
+    unread_wanted = params.get("unread")
+    return unread_wanted is None or (me not in row.read_by) == (unread_wanted == "true")
 
 
 def expected_ids(rows: list[Row], params: dict[str, Any], me: int) -> list[int]:
@@ -105,7 +107,7 @@ def expected_counts(rows: list[Row], params: dict[str, Any], me: int) -> dict[st
     filter; total: the whole filter."""
     no_status = {k: v for k, v in params.items() if k != "status"}
     no_assignee = {k: v for k, v in params.items() if k != "assignee"}
-    status = {s: 0 for s in ("open", "follow_up", "complete")}
+    status = dict.fromkeys(("open", "follow_up", "complete"), 0)
     for r in rows:
         if matches(r, no_status, me):
             status[r.status] += 1
@@ -114,8 +116,11 @@ def expected_counts(rows: list[Row], params: dict[str, Any], me: int) -> dict[st
         if matches(r, no_assignee, me):
             assignee["unassigned" if r.assignee is None else str(r.assignee)] += 1
             assignee["me"] += r.assignee == me
-    return {"status": status, "assignee": {k: v for k, v in assignee.items() if v},
-            "total": sum(matches(r, params, me) for r in rows)}
+    return {
+        "status": status,
+        "assignee": {k: v for k, v in assignee.items() if v},
+        "total": sum(matches(r, params, me) for r in rows),
+    }
 
 
 def nonzero(counts: dict[str, Any]) -> dict[str, Any]:
@@ -143,10 +148,23 @@ async def _dataset(db, factory, n: int = 24) -> SimpleNamespace:
         channel = channels[i % 3]
         kind = kinds[(i // 3) % 3]
         at = base - timedelta(minutes=i)
-        conv, _ = await factory.message(channel, person=f"p{i % 12}", name=f"Person {i % 12}",
-                                        kind=kind, thread=f"t{i}", text=f"text {i}", at=at)
-        row = Row(id=conv.id, channel=channel.id, platform=channel.platform.value,
-                  kind=kind.value, contact=conv.contact_id, at=at)
+        conv, _ = await factory.message(
+            channel,
+            person=f"p{i % 12}",
+            name=f"Person {i % 12}",
+            kind=kind,
+            thread=f"t{i}",
+            text=f"text {i}",
+            at=at,
+        )
+        row = Row(
+            id=conv.id,
+            channel=channel.id,
+            platform=channel.platform.value,
+            kind=kind.value,
+            contact=conv.contact_id,
+            at=at,
+        )
         wanted = [None, ana.id, owner.id, bob.id, None][i % 5]
         if wanted in (ana.id, bob.id) and wanted not in members[channel.id]:
             wanted = owner.id
@@ -175,8 +193,17 @@ async def _dataset(db, factory, n: int = 24) -> SimpleNamespace:
             row.read_by.add(owner.id)
         rows.append(row)
     d = SimpleNamespace(
-        ws=ws, owner=owner, ana=ana, bob=bob, ig=ig, x=x, ms=ms, tags=tags, team=team.id,
-        rows=rows, owner_h=bearer(await factory.token(ws, owner)),
+        ws=ws,
+        owner=owner,
+        ana=ana,
+        bob=bob,
+        ig=ig,
+        x=x,
+        ms=ms,
+        tags=tags,
+        team=team.id,
+        rows=rows,
+        owner_h=bearer(await factory.token(ws, owner)),
         ana_h=bearer(await factory.token(ws, ana)),
         visible={owner.id: rows, ana.id: [r for r in rows if ana.id in members[r.channel]]},
     )
@@ -185,25 +212,25 @@ async def _dataset(db, factory, n: int = 24) -> SimpleNamespace:
 
 
 async def _list(client, headers, params: dict[str, Any]) -> dict[str, Any]:
-    r = await client.get("/api/v1/conversations", headers=headers,
-                         params={"limit": 200, **params})
+    r = await client.get("/api/v1/conversations", headers=headers, params={"limit": 200, **params})
     assert r.status_code == 200, (params, r.text)
     return r.json()
 
 
-def _check(body: dict[str, Any], rows: list[Row], params: dict[str, Any], me: int,
-           failures: list[str]) -> None:
+def _check(
+    body: dict[str, Any], rows: list[Row], params: dict[str, Any], me: int, failures: list[str]
+) -> None:
     got = [c["id"] for c in body["items"]]
     want = expected_ids(rows, params, me)
     if got != want:
         failures.append(f"{params}: items {got} != {want}")
     if nonzero(body["counts"]) != expected_counts(rows, params, me):
-        failures.append(f"{params}: counts {body['counts']} != "
-                        f"{expected_counts(rows, params, me)}")
+        failures.append(f"{params}: counts {body['counts']} != {expected_counts(rows, params, me)}")
 
 
-async def test_each_filter_selects_what_a_brute_force_selects_with_exact_counts(db, factory,
-                                                                               client):
+async def test_each_filter_selects_what_a_brute_force_selects_with_exact_counts(
+    db, factory, client
+):
     d = await _dataset(db, factory)
     shared_contact = d.rows[1].contact  # p1 has two conversations (i = 1 and 13)
     assert sum(r.contact == shared_contact for r in d.rows) == 2
@@ -242,23 +269,32 @@ async def test_each_filter_selects_what_a_brute_force_selects_with_exact_counts(
     for params in cases:
         _check(await _list(client, d.owner_h, params), d.rows, params, d.owner.id, failures)
     # An agent: the same filters, within the channel accounts they can see.
-    for params in ({}, {"assignee": "me"}, {"status": "open"}, {"platform": "messenger"},
-                   {"tag": d.tags[0], "sort": "oldest"}, {"assignee": str(d.bob.id)}):
-        _check(await _list(client, d.ana_h, params), d.visible[d.ana.id], params, d.ana.id,
-               failures)
+    for params in (
+        {},
+        {"assignee": "me"},
+        {"status": "open"},
+        {"platform": "messenger"},
+        {"tag": d.tags[0], "sort": "oldest"},
+        {"assignee": str(d.bob.id)},
+    ):
+        _check(
+            await _list(client, d.ana_h, params), d.visible[d.ana.id], params, d.ana.id, failures
+        )
     assert not failures, "\n".join(failures)
 
 
 async def test_text_search_covers_message_texts_and_contact_names_with_accents_folded(
-    db, factory, client,
+    db,
+    factory,
+    client,
 ):
     ws = await factory.workspace()
     owner, _ = await factory.user(ws, Role.owner)
     channel = await factory.channel(ws)
-    jose, _ = await factory.message(channel, person="j", name="José Núñez",
-                                    text="Hola, ¿dónde está mi pedido?")
-    marta, _ = await factory.message(channel, person="m", name="Marta",
-                                     text="Perché non funziona?")
+    jose, _ = await factory.message(
+        channel, person="j", name="José Núñez", text="Hola, ¿dónde está mi pedido?"
+    )
+    marta, _ = await factory.message(channel, person="m", name="Marta", text="Perché non funziona?")
     luca, _ = await factory.message(channel, person="l", name="Luca", text="PERCHÉ NO")
     ann, _ = await factory.message(channel, person="a", name="Ann", text="invoice please")
     await factory.message(channel, person="a", name="Ann", text="any news?")  # older text stays
@@ -302,21 +338,35 @@ async def test_since_and_until_bound_the_last_activity(db, factory, client):
 
     assert await ids(since=t0 + timedelta(hours=1)) == set(convs[1:])  # inclusive
     assert await ids(until=t0 + timedelta(hours=1)) == {convs[0]}  # exclusive
-    assert await ids(since=(t0 + timedelta(hours=1)).astimezone(plus2),
-                     until=(t0 + timedelta(hours=3)).astimezone(plus2)) == set(convs[1:3])
+    assert await ids(
+        since=(t0 + timedelta(hours=1)).astimezone(plus2),
+        until=(t0 + timedelta(hours=3)).astimezone(plus2),
+    ) == set(convs[1:3])
     assert await ids(since=t0 + timedelta(hours=1, microseconds=1)) == set(convs[2:])
     assert await ids(until=t0) == set()
 
 
-async def _new_conversation(db, factory, channel, person: str) -> int:
-    conv, _ = await factory.message(channel, person=person, at=datetime.now(UTC))
-    await db.commit()
-    return conv.id
+async def _page_through(client, headers, sort: str, on_page) -> list[int]:
+    ids: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 50, "sort": sort}
+        if cursor:
+            params["cursor"] = cursor
+        r = await client.get("/api/v1/conversations", headers=headers, params=params)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        ids.extend(c["id"] for c in body["items"])
+        cursor = body["next_cursor"]
+        if not cursor:
+            return ids
+        await on_page()
 
 
-@pytest.mark.parametrize("sort", ["newest", "oldest"])
 async def test_keyset_pagination_sees_each_conversation_once_while_new_ones_arrive(
-    db, factory, client, sort,
+    db,
+    factory,
+    client,
 ):
     ws = await factory.workspace()
     owner, _ = await factory.user(ws, Role.owner)
@@ -330,57 +380,69 @@ async def test_keyset_pagination_sees_each_conversation_once_while_new_ones_arri
         created.append((at, conv.id))
     headers = bearer(await factory.token(ws, owner))
     await db.commit()
-    seen: list[dict[str, Any]] = []
-    cursor = None
-    arrived: list[int] = []
-    while True:
-        params: dict[str, Any] = {"limit": 50, "sort": sort}
-        if cursor:
-            params["cursor"] = cursor
-        r = await client.get("/api/v1/conversations", headers=headers, params=params)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        seen.extend(body["items"])
-        assert body["counts"]["total"] == 130 + len(arrived)
-        cursor = body["next_cursor"]
-        if not cursor:
-            break
-        # A customer writes between two page loads.
-        arrived.append(await _new_conversation(db, factory, channel, f"new{len(arrived)}"))
-    assert len(arrived) == 2  # three pages
-    ids = [c["id"] for c in seen]
-    assert len(ids) == len(set(ids)), "a conversation was listed twice"
     newest_first = [cid for _, cid in sorted(created, reverse=True)]
-    if sort == "newest":
-        # Those that arrived are newer than the first page: they are not on later pages.
-        assert ids == newest_first
-    else:
-        # Oldest first: those that arrived are the newest, so they come last, in order.
-        assert ids == newest_first[::-1] + arrived
+    arrived: list[int] = []
+
+    async def a_customer_writes() -> None:
+        conv, _ = await factory.message(channel, person=f"new{len(arrived)}", at=datetime.now(UTC))
+        await db.commit()
+        arrived.append(conv.id)
+
+    # Newest first: those that arrive between pages are newer than the first page, so later
+    # pages neither repeat nor skip anything.
+    ids = await _page_through(client, headers, "newest", a_customer_writes)
+    assert len(arrived) == 2  # three pages
+    assert ids == newest_first
+    # Oldest first: those that arrive are the newest, so they come last, in order.
+    before = list(arrived)
+    ids = await _page_through(client, headers, "oldest", a_customer_writes)
+    assert len(ids) == len(set(ids)), "a conversation was listed twice"
+    assert ids == newest_first[::-1] + before + arrived[len(before) :]
+    total = (await _list(client, headers, {}))["counts"]["total"]
+    assert total == 130 + len(arrived)
 
 
 async def test_views_by_builtin_key_and_saved_id_narrowed_by_parameters(db, factory, client):
     d = await _dataset(db, factory, n=18)
     cases: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         ("open", {}, {"status": "open"}),
-        ("unassigned", {"platform": "instagram"},
-         {"status": "open", "assignee": "unassigned", "platform": "instagram"}),
+        (
+            "unassigned",
+            {"platform": "instagram"},
+            {"status": "open", "assignee": "unassigned", "platform": "instagram"},
+        ),
         ("mine", {}, {"status": "open", "assignee": "me"}),
         ("follow_up", {"kind": "comment"}, {"status": "follow_up", "kind": "comment"}),
         ("complete", {"sort": "oldest"}, {"status": "complete", "sort": "oldest"}),
         ("mentions", {}, {"status": "open", "kind": "mention"}),
     ]
-    saved = await client.post("/api/v1/views", headers=d.owner_h, json={
-        "name": "tagged", "filters": {"tag_ids": [d.tags[0]], "status": ["open", "complete"]}})
+    saved = await client.post(
+        "/api/v1/views",
+        headers=d.owner_h,
+        json={
+            "name": "tagged",
+            "filters": {"tag_ids": [d.tags[0]], "status": ["open", "complete"]},
+        },
+    )
     assert saved.status_code == 201, saved.text
     vid = str(saved.json()["id"])
     cases += [
         (vid, {}, {"tag": d.tags[0], "status": ["open", "complete"]}),
-        (vid, {"platform": "x"}, {"tag": d.tags[0], "status": ["open", "complete"],
-                                  "platform": "x"}),
-        (vid, {"assignee": "anyone", "priority": ["low", "high"]},
-         {"tag": d.tags[0], "status": ["open", "complete"], "assignee": "anyone",
-          "priority": ["low", "high"]}),
+        (
+            vid,
+            {"platform": "x"},
+            {"tag": d.tags[0], "status": ["open", "complete"], "platform": "x"},
+        ),
+        (
+            vid,
+            {"assignee": "anyone", "priority": ["low", "high"]},
+            {
+                "tag": d.tags[0],
+                "status": ["open", "complete"],
+                "assignee": "anyone",
+                "priority": ["low", "high"],
+            },
+        ),
     ]
     failures: list[str] = []
     for view, narrowing, meaning in cases:
@@ -392,8 +454,10 @@ async def test_views_by_builtin_key_and_saved_id_narrowed_by_parameters(db, fact
         if nonzero(body["counts"]) != expected_counts(d.rows, meaning, d.owner.id):
             failures.append(f"view={view} {narrowing}: counts {body['counts']}")
     # The view list's counts are the totals of the same filters.
-    counts = {str(v["id"]): v["count"] for v in (await client.get("/api/v1/views",
-                                                                  headers=d.owner_h)).json()}
+    counts = {
+        str(v["id"]): v["count"]
+        for v in (await client.get("/api/v1/views", headers=d.owner_h)).json()
+    }
     for view, narrowing, meaning in cases:
         if not narrowing and counts[view] != len(expected_ids(d.rows, meaning, d.owner.id)):
             failures.append(f"GET /views count of {view}: {counts[view]}")
@@ -405,19 +469,31 @@ async def test_counts_from_live_counters_agree_with_counting_rows(db, factory, c
     (q, tag, priority...) count rows. A q or tag that matches every conversation must give the
     same facets as no q or tag at all."""
     d = await _dataset(db, factory, n=15)
-    everyone = (await create_tag(db, Actor(user_id=d.owner.id, workspace_id=d.ws.id,
-                                           role=Role.owner), TagIn(name="all"))).id
+    everyone = (
+        await create_tag(
+            db, Actor(user_id=d.owner.id, workspace_id=d.ws.id, role=Role.owner), TagIn(name="all")
+        )
+    ).id
     owner_actor = Actor(user_id=d.owner.id, workspace_id=d.ws.id, role=Role.owner)
     for row in d.rows:
         await actions.change_tags(db, owner_actor, row.id, add=[everyone])
     await db.commit()
-    for base in ({}, {"status": "open"}, {"assignee": "me"}, {"platform": "x"},
-                 {"status": ["open", "complete"], "assignee": "unassigned", "kind": "dm"},
-                 {"channel": d.ig.id, "assignee": "anyone"}):
+    for base in (
+        {},
+        {"status": "open"},
+        {"assignee": "me"},
+        {"platform": "x"},
+        {"status": ["open", "complete"], "assignee": "unassigned", "kind": "dm"},
+        {"channel": d.ig.id, "assignee": "anyone"},
+    ):
         fast = (await _list(client, d.owner_h, base))["counts"]
         assert nonzero(fast) == expected_counts(d.rows, base, d.owner.id), base
-        for slow_params in ({"q": "text"}, {"tag": everyone},
-                            {"priority": PRIORITIES}, {"since": "2000-01-01T00:00:00Z"}):
+        for slow_params in (
+            {"q": "text"},
+            {"tag": everyone},
+            {"priority": PRIORITIES},
+            {"since": "2000-01-01T00:00:00Z"},
+        ):
             slow = (await _list(client, d.owner_h, {**base, **slow_params}))["counts"]
             assert nonzero(slow) == nonzero(fast), (base, slow_params)
         for headers in (d.ana_h,):
@@ -426,7 +502,8 @@ async def test_counts_from_live_counters_agree_with_counting_rows(db, factory, c
             assert nonzero(fast_agent) == nonzero(slow_agent), base
             assert nonzero(fast_agent) == expected_counts(d.visible[d.ana.id], base, d.ana.id)
     r = await client.get("/api/v1/conversations", headers=d.owner_h, params={"counts": "false"})
-    assert r.json()["counts"] is None and len(r.json()["items"]) == 15
+    assert r.json()["counts"] is None
+    assert len(r.json()["items"]) == 15
 
 
 async def test_bad_list_parameters_are_422_with_the_error_body(db, factory, client):
@@ -467,6 +544,8 @@ async def test_bad_list_parameters_are_422_with_the_error_body(db, factory, clie
         body = r.json()
         assert set(body) == {"error"}, body
         assert body["error"]["code"] == "invalid_input", (params, body)
-        assert isinstance(body["error"]["message"], str) and body["error"]["message"], body
+        assert isinstance(body["error"]["message"], str), body
+        assert body["error"]["message"], body
     r = await client.get("/api/v1/conversations", headers=headers, params={"view": "424242"})
-    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", r.text
+    assert r.status_code == 404, r.text
+    assert r.json()["error"]["code"] == "not_found", r.text
