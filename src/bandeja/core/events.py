@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,10 @@ def _publish_after_commit(session: Session) -> None:
         bus.publish(events)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Only the outermost transaction's rollback drops the queued events. A rolled-back SAVEPOINT
+    # (or the flush sub-transaction inside it) takes back only its own events, which its caller
+    # removes with discard_since; the outer transaction's events still wait for the commit.
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_PENDING, None)

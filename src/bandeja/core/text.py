@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -12,6 +13,22 @@ def fold(text: str) -> str:
     """Lower-case and strip accents, so that "Perché", "perche" and "PERCHÉ" match each other."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def clean_text(text: str) -> str:
+    """Text from outside made storable: NUL characters (refused by PostgreSQL) removed."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def clean_json(value: Any) -> Any:
+    """``clean_text`` through a JSON document (PostgreSQL's JSONB refuses NUL too)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean_json(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(str(k)): clean_json(v) for k, v in value.items()}
+    return value
 
 
 def search_words(query: str, *, limit: int = 8) -> list[str]:

@@ -50,7 +50,7 @@ async def get_actor(request: Request, db: Db) -> Actor:
     browser = await browser_session(db, cookie)
     if request.method not in _SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not secrets.compare_digest(sent, browser.csrf_token):
+        if not secrets.compare_digest(sent.encode(), browser.csrf_token.encode()):
             raise PermissionDenied(f"missing or wrong {CSRF_HEADER} header")
     request.state.csrf_token = browser.csrf_token
     return browser.actor

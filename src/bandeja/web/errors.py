@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bandeja.core.errors import (
@@ -78,6 +79,15 @@ def _summary(details: list[dict[str, Any]]) -> str:
     return "; ".join(parts) or "invalid input"
 
 
+def _is_data_error(exc: StatementError) -> bool:
+    """PostgreSQL's "data exception" class (SQLSTATE 22…) or a driver refusing a value."""
+    orig = exc.orig
+    if isinstance(orig, OverflowError | ValueError | UnicodeError):
+        return True
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
@@ -107,6 +117,23 @@ def install(app: FastAPI) -> None:
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(StatementError)
+    async def _database(_request: Request, exc: StatementError) -> JSONResponse:
+        # A value the database cannot take (a number out of range, a NUL character) is bad
+        # input that slipped past validation: still the caller's error, never a 500.
+        if _is_data_error(exc):
+            return JSONResponse(
+                error_body(
+                    "invalid_input",
+                    "a value is out of range or contains characters that cannot be stored",
+                ),
+                status_code=422,
+            )
+        log.exception("database error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal", "internal error; it has been logged"), status_code=500
         )
 
     @app.exception_handler(Exception)

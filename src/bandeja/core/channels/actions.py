@@ -7,12 +7,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandeja.core.access import Actor, require_admin
 from bandeja.core.activity.actions import record
-from bandeja.core.channels.models import ChannelAccount
+from bandeja.core.channels.models import ChannelAccount, ChannelMember
 from bandeja.core.channels.schemas import ChannelAccountIn
-from bandeja.core.errors import Conflict, NotFound
+from bandeja.core.errors import Conflict, InvalidInput, NotFound
 from bandeja.core.events import WorkspaceChanged, emit
 from bandeja.core.security import SecretBox
-from bandeja.core.users.actions import set_channel_access
+from bandeja.core.users.models import Membership
 
 
 async def create_channel_account(
@@ -43,6 +43,7 @@ async def create_channel_account(
         settings=data.settings,
         credentials_sealed=box.seal(json.dumps(data.credentials)) if data.credentials else None,
     )
+    await _check_members(session, workspace_id, data.member_ids)
     session.add(channel)
     await session.flush()
     for user_id in data.member_ids:
@@ -60,11 +61,27 @@ async def create_channel_account(
     return channel
 
 
+async def _check_members(session: AsyncSession, workspace_id: int, user_ids: list[int]) -> None:
+    wanted = set(user_ids)
+    if not wanted:
+        return
+    members = set(
+        (
+            await session.execute(
+                select(Membership.user_id).where(
+                    Membership.workspace_id == workspace_id, Membership.user_id.in_(wanted)
+                )
+            )
+        ).scalars()
+    )
+    if wanted - members:
+        raise InvalidInput(f"not members of this workspace: {sorted(wanted - members)}")
+
+
 async def add_channel_member(
     session: AsyncSession, workspace_id: int, channel_account_id: int, user_id: int
 ) -> None:
-    from bandeja.core.channels.models import ChannelMember
-
+    await _check_members(session, workspace_id, [user_id])
     if await session.get(ChannelMember, (channel_account_id, user_id)) is None:
         session.add(ChannelMember(channel_account_id=channel_account_id, user_id=user_id))
         await session.flush()
@@ -84,12 +101,3 @@ async def get_channel_account(
     if channel is None or channel.workspace_id != actor.workspace_id:
         raise NotFound(f"channel account {channel_id} not found")
     return channel
-
-
-__all__ = [
-    "add_channel_member",
-    "create_channel_account",
-    "credentials",
-    "get_channel_account",
-    "set_channel_access",
-]

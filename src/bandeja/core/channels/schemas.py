@@ -6,20 +6,21 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bandeja.core.channels.models import Platform
+from bandeja.core.types import DbId, Text
 
 
 class ChannelAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     platform: Platform
-    external_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
-    credentials: dict[str, str] = Field(
+    external_id: Text = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
+    credentials: dict[Text, Text] = Field(
         default_factory=dict,
         description="Secrets (signing_secret, access_token, verify_token...); stored encrypted.",
     )
     settings: dict[str, Any] = Field(default_factory=dict)
-    member_ids: list[int] = Field(default_factory=list)
+    member_ids: list[DbId] = Field(default_factory=list)
 
 
 class ChannelAccountOut(BaseModel):

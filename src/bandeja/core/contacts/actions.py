@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bandeja.core.access import Actor
 from bandeja.core.activity.actions import record
 from bandeja.core.contacts.models import Contact, ContactIdentity
+from bandeja.core.contacts.queries import get_contact
 from bandeja.core.conversations.models import Conversation
-from bandeja.core.errors import InvalidInput, NotFound
+from bandeja.core.errors import InvalidInput
 from bandeja.core.events import ContactsMerged, emit
 from bandeja.core.messages.models import Message
+from bandeja.core.text import clean_text, fold
 from bandeja.storage.base import utcnow
 
 
@@ -57,13 +59,20 @@ async def get_or_create_identity(
     unique index lets one win, and the loser's savepoint rolls back its contact too, then it reads
     the winner's row.
     """
+    info = replace(
+        info,
+        external_id=clean_text(info.external_id),
+        display_name=clean_text(info.display_name) if info.display_name else None,
+        handle=clean_text(info.handle) if info.handle else None,
+    )
     identity = await _find_identity(session, channel_account_id, info.external_id)
     if identity is None:
         try:
             async with session.begin_nested():
                 contact = Contact(
                     workspace_id=workspace_id,
-                    name=info.best_name,
+                    name=clean_text(info.best_name)[:300],
+                    search_name=fold(info.best_name)[:300],
                     avatar_url=info.avatar_url,
                     language=info.language,
                 )
@@ -97,13 +106,6 @@ async def get_or_create_identity(
     return identity
 
 
-async def get_contact(session: AsyncSession, actor: Actor, contact_id: int) -> Contact:
-    contact = await session.get(Contact, contact_id)
-    if contact is None or contact.workspace_id != actor.workspace_id:
-        raise NotFound(f"contact {contact_id} not found")
-    return contact
-
-
 async def update_contact(
     session: AsyncSession,
     actor: Actor,
@@ -116,7 +118,8 @@ async def update_contact(
     if name is not None:
         if not name.strip():
             raise InvalidInput("name cannot be empty")
-        contact.name = name.strip()
+        contact.name = clean_text(name).strip()
+        contact.search_name = fold(contact.name)
     if language is not None:
         contact.language = language
     contact.updated_at = utcnow()

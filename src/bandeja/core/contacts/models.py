@@ -17,6 +17,8 @@ class Contact(IdMixin, CreatedMixin, Base):
         BigId, ForeignKey("workspaces.id", ondelete="CASCADE")
     )
     name: Mapped[str] = mapped_column(String(300))
+    # The name lower-cased and without accents ("José" → "jose"), for contact search.
+    search_name: Mapped[str] = mapped_column(String(300), default="")
     avatar_url: Mapped[str | None] = mapped_column(String(2000))
     language: Mapped[str | None] = mapped_column(String(8))
     updated_at: Mapped[datetime | None]

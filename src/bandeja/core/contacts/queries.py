@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandeja.core.access import Actor, visible_channels
 from bandeja.core.channels.models import ChannelAccount
-from bandeja.core.contacts.actions import get_contact
 from bandeja.core.contacts.models import Contact, ContactIdentity
 from bandeja.core.contacts.schemas import ContactDetail, ContactOut, IdentityOut
 from bandeja.core.conversations.filters import ConversationFilter
@@ -18,11 +17,27 @@ from bandeja.core.text import fold
 def _visible_contact(actor: Actor) -> ColumnElement[bool]:
     """Agents see contacts who have a conversation on a channel account they can see."""
     if actor.is_admin:
-        return Contact.workspace_id == actor.workspace_id
+        return true()
     return exists().where(
         Conversation.contact_id == Contact.id,
         visible_channels(actor, Conversation.channel_account_id),
     )
+
+
+async def get_contact(session: AsyncSession, actor: Actor, contact_id: int) -> Contact:
+    """The contact if ``actor`` may see it; invisible and missing look the same (404)."""
+    contact = (
+        await session.execute(
+            select(Contact).where(
+                Contact.id == contact_id,
+                Contact.workspace_id == actor.workspace_id,
+                _visible_contact(actor),
+            )
+        )
+    ).scalar_one_or_none()
+    if contact is None:
+        raise NotFound(f"contact {contact_id} not found")
+    return contact
 
 
 async def search_contacts(
@@ -33,23 +48,23 @@ async def search_contacts(
     stmt = select(Contact).where(
         Contact.workspace_id == actor.workspace_id, _visible_contact(actor)
     )
-    if q:
-        stmt = stmt.where(Contact.name.ilike(f"%{q.strip()}%") | Contact.name.ilike(f"%{fold(q)}%"))
+    if q and fold(q).strip():
+        stmt = stmt.where(Contact.search_name.contains(fold(q).strip(), autoescape=True))
     rows = (await session.execute(stmt.order_by(Contact.name, Contact.id).limit(limit))).scalars()
     return [ContactOut.model_validate(c) for c in rows]
 
 
 async def contact_detail(session: AsyncSession, actor: Actor, contact_id: int) -> ContactDetail:
     contact = await get_contact(session, actor, contact_id)
-    if not actor.is_admin and not await session.scalar(
-        select(_visible_contact(actor)).where(Contact.id == contact_id)
-    ):
-        raise NotFound(f"contact {contact_id} not found")
     identities = (
         await session.execute(
             select(ContactIdentity, ChannelAccount.platform)
             .join(ChannelAccount, ChannelAccount.id == ContactIdentity.channel_account_id)
-            .where(ContactIdentity.contact_id == contact_id)
+            .where(
+                ContactIdentity.contact_id == contact_id,
+                # Agents see the person's identities on the channel accounts they can see.
+                visible_channels(actor, ContactIdentity.channel_account_id),
+            )
             .order_by(ContactIdentity.id)
         )
     ).all()

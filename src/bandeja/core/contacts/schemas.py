@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bandeja.core.channels.models import Platform
 from bandeja.core.conversations.schemas import ConversationSummary
+from bandeja.core.types import DbId, Text
 
 
 class IdentityOut(BaseModel):
@@ -37,11 +38,11 @@ class ContactDetail(ContactOut):
 class ContactPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=300)
-    language: str | None = Field(None, max_length=8)
+    name: Text | None = Field(None, min_length=1, max_length=300)
+    language: Text | None = Field(None, max_length=8)
 
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source_id: int = Field(description="The contact merged into this one, then deleted.")
+    source_id: DbId = Field(description="The contact merged into this one, then deleted.")

@@ -186,6 +186,9 @@ def _set_status(
     return {
         "status": status.value,
         "follow_up_until": until.isoformat() if until else None,
+        "completed_at": conversation.completed_at.isoformat()
+        if conversation.completed_at
+        else None,
     }
 
 
@@ -266,8 +269,8 @@ async def set_priority(
 
 async def mark_read(session: AsyncSession, actor: Actor, conversation_id: int) -> None:
     conversation = await get_conversation(session, actor, conversation_id)
-    now = utcnow()
-    read_at = max(now, conversation.last_inbound_at or now)
+    # Arrival times are server times too, so "now" covers everything that has arrived.
+    read_at = utcnow()
     table = ConversationRead.__table__
     stmt = dialect_insert(session.get_bind().dialect.name, table).values(
         user_id=actor.user_id, conversation_id=conversation.id, read_at=read_at

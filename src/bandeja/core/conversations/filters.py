@@ -13,9 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bandeja.core.channels.models import Platform
 from bandeja.core.conversations.models import Kind, Priority, Status
+from bandeja.core.types import DbId, Text
 
 PriorityName = Literal["none", "low", "medium", "high", "urgent"]
-AssigneeFilter = Literal["me", "unassigned", "anyone"] | int
+AssigneeFilter = Literal["me", "unassigned", "anyone"] | DbId
 
 
 class ConversationFilter(BaseModel):
@@ -26,18 +27,18 @@ class ConversationFilter(BaseModel):
         None,
         description='"me", "unassigned", "anyone" (assigned to somebody) or a user id.',
     )
-    team_id: int | None = None
+    team_id: DbId | None = None
     platforms: list[Platform] = Field(default_factory=list)
-    channel_account_ids: list[int] = Field(default_factory=list)
+    channel_account_ids: list[DbId] = Field(default_factory=list)
     kinds: list[Kind] = Field(default_factory=list)
-    tag_ids: list[int] = Field(default_factory=list)
+    tag_ids: list[DbId] = Field(default_factory=list)
     tag_match: Literal["any", "all"] = "any"
     priorities: list[PriorityName] = Field(default_factory=list)
-    q: str | None = Field(None, max_length=200, description="Words in messages or contact name.")
+    q: Text | None = Field(None, max_length=200, description="Words in messages or contact name.")
     since: datetime | None = Field(None, description="Last activity at or after this time.")
     until: datetime | None = Field(None, description="Last activity before this time.")
     unread: bool | None = Field(None, description="Only unread (true) or read (false) for me.")
-    contact_id: int | None = None
+    contact_id: DbId | None = None
     sort: Literal["newest", "oldest"] = "newest"
 
     @model_validator(mode="after")

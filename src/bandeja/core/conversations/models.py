@@ -72,6 +72,10 @@ class Conversation(IdMixin, CreatedMixin, Base):
     priority: Mapped[int] = mapped_column(SmallInteger, default=int(Priority.none))
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_inbound_at: Mapped[datetime | None]
+    # When the latest inbound message reached Bandeja (server time). Read state compares with
+    # this, not with the platform's timestamp: a message written before I read the thread but
+    # delivered after must still make it unread.
+    last_inbound_received_at: Mapped[datetime | None]
     last_outbound_at: Mapped[datetime | None]
     last_message_preview: Mapped[str] = mapped_column(String(300), default="")
     message_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -127,7 +131,8 @@ class ConversationTag(Base):
 
 
 class ConversationRead(Base):
-    """Read state per agent: read when ``read_at`` is at or after the last inbound message."""
+    """Read state per agent: read when ``read_at`` is at or after the arrival of the last
+    inbound message (``Conversation.last_inbound_received_at``)."""
 
     __tablename__ = "conversation_reads"
 

@@ -145,9 +145,9 @@ def filter_clauses(
         read = exists().where(
             ConversationRead.conversation_id == C.id,
             ConversationRead.user_id == actor.user_id,
-            ConversationRead.read_at >= C.last_inbound_at,
+            ConversationRead.read_at >= C.last_inbound_received_at,
         )
-        unread = and_(C.last_inbound_at.is_not(None), not_(read))
+        unread = and_(C.last_inbound_received_at.is_not(None), not_(read))
         where.append(unread if spec.unread else not_(unread))
     if spec.q:
         where.append(search.match(_dialect(session), spec.q))
@@ -198,9 +198,10 @@ async def _read_at(session: AsyncSession, actor: Actor, ids: Sequence[int]) -> d
 
 
 def _is_unread(conversation: Conversation, read_at: datetime | None) -> bool:
-    if conversation.last_inbound_at is None:
+    arrived = conversation.last_inbound_received_at
+    if arrived is None:
         return False
-    return read_at is None or read_at < conversation.last_inbound_at
+    return read_at is None or read_at < arrived
 
 
 def _summary(row: Any, tags: list[TagRef], read_at: datetime | None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from bandeja.core.messages.actions import (
 )
 from bandeja.core.messages.models import AuthorType, DeliveryStatus, Direction, Message
 from bandeja.core.outbox.models import SendJob, SendStatus
+from bandeja.core.text import clean_text
 from bandeja.storage.base import utcnow
 from bandeja.storage.upsert import dialect_insert, insert_ignore
 
@@ -273,7 +274,7 @@ async def apply_event(
         case ev.MessageEdited():
             message = await _message(session, channel, event.external_id, "edit_unknown_message")
             if message is not None and (message.edited_at is None or event.at > message.edited_at):
-                message.text, message.edited_at = event.text, event.at
+                message.text, message.edited_at = clean_text(event.text), event.at
                 conversation = await session.get(Conversation, message.conversation_id)
                 assert conversation is not None
                 conversation.search_document = search.append(

@@ -35,7 +35,8 @@ from bandeja.core.messages.models import (
     Direction,
     Message,
 )
-from bandeja.core.text import snippet
+from bandeja.core.text import clean_json, clean_text, snippet
+from bandeja.storage.base import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ def _apply(conversation: Conversation, message: Message) -> dict[str, Any]:
         changes["last_activity_at"] = at.isoformat()
         changes["snippet"] = conversation.last_message_preview
     if message.direction is Direction.inbound:
+        conversation.last_inbound_received_at = utcnow()
         if conversation.last_inbound_at is None or at > conversation.last_inbound_at:
             conversation.last_inbound_at = at
             changes["last_inbound_at"] = at.isoformat()
@@ -158,6 +160,7 @@ def _apply(conversation: Conversation, message: Message) -> dict[str, Any]:
             conversation.completed_at = None
             changes["status"] = Status.open.value
             changes["follow_up_until"] = None
+            changes["completed_at"] = None
     elif conversation.last_outbound_at is None or at > conversation.last_outbound_at:
         conversation.last_outbound_at = at
         changes["last_outbound_at"] = at.isoformat()
@@ -231,8 +234,8 @@ async def receive_message(
         direction=Direction.inbound,
         author_type=AuthorType.contact,
         author_contact_id=identity.contact_id,
-        text=incoming.text,
-        attachments=incoming.attachments,
+        text=clean_text(incoming.text),
+        attachments=clean_json(incoming.attachments),
         external_id=incoming.external_id,
         reply_to_external_id=incoming.reply_to_external_id,
         sent_at=incoming.sent_at,
@@ -272,8 +275,8 @@ async def record_outbound(
         direction=Direction.outbound,
         author_type=author_type,
         author_user_id=author_user_id,
-        text=text,
-        attachments=attachments or [],
+        text=clean_text(text),
+        attachments=clean_json(attachments or []),
         external_id=external_id,
         sent_at=sent_at,
         status=status,

@@ -5,6 +5,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bandeja.core.tags.models import TagGroup
+from bandeja.core.types import Text
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -12,7 +13,7 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 class TagIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     group: TagGroup = TagGroup.other
     color: str = "#6b7280"
 

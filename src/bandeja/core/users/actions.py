@@ -137,13 +137,20 @@ async def update_member(
     return user
 
 
+async def _check_team_name(session: AsyncSession, actor: Actor, name: str, skip: int = 0) -> None:
+    clash = await session.scalar(
+        select(Team.id).where(
+            Team.workspace_id == actor.workspace_id, Team.name == name, Team.id != skip
+        )
+    )
+    if clash:
+        raise Conflict(f"a team named {name!r} already exists")
+
+
 async def create_team(session: AsyncSession, actor: Actor, data: TeamIn) -> Team:
     require_admin(actor)
     name = data.name.strip()
-    if await session.scalar(
-        select(Team.id).where(Team.workspace_id == actor.workspace_id, Team.name == name)
-    ):
-        raise Conflict(f"a team named {name!r} already exists")
+    await _check_team_name(session, actor, name)
     team = Team(workspace_id=actor.workspace_id, name=name)
     session.add(team)
     await session.flush()
@@ -165,6 +172,7 @@ async def update_team(session: AsyncSession, actor: Actor, team_id: int, data: T
     team = await session.get(Team, team_id)
     if team is None or team.workspace_id != actor.workspace_id:
         raise NotFound(f"team {team_id} not found")
+    await _check_team_name(session, actor, data.name.strip(), skip=team.id)
     team.name = data.name.strip()
     await _set_team_members(session, actor, team, data.member_ids)
     record(

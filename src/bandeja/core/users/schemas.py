@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from bandeja.core.types import DbId, Text
 from bandeja.core.users.models import Role
 
 
@@ -9,8 +10,8 @@ class UserIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=8, max_length=1000)
+    name: Text = Field(min_length=1, max_length=200)
+    password: Text = Field(min_length=8, max_length=1000)
     role: Role = Role.agent
     locale: str | None = Field(None, pattern="^(en|es|it)$")
 
@@ -18,10 +19,10 @@ class UserIn(BaseModel):
 class UserPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Text | None = Field(None, min_length=1, max_length=200)
     role: Role | None = None
     locale: str | None = Field(None, pattern="^(en|es|it)$")
-    channel_account_ids: list[int] | None = Field(
+    channel_account_ids: list[DbId] | None = Field(
         None, description="Channel accounts this member can see (replaces the current list)."
     )
 
@@ -40,8 +41,8 @@ class UserOut(BaseModel):
 class TeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    member_ids: list[int] = Field(default_factory=list)
+    name: Text = Field(min_length=1, max_length=200)
+    member_ids: list[DbId] = Field(default_factory=list)
 
 
 class TeamOut(BaseModel):

@@ -3,14 +3,15 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bandeja.core.conversations.filters import ConversationFilter
+from bandeja.core.types import Text
 
 
 class ViewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     shared: bool = False
-    position: int = 0
+    position: int = Field(0, ge=-1_000_000, le=1_000_000)
     filters: ConversationFilter = Field(default_factory=ConversationFilter)
 
     @field_validator("name")

@@ -5,8 +5,10 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from bandeja.core.types import Text
 from bandeja.core.users.auth import login, logout
 from bandeja.web.deps import SESSION_COOKIE, CurrentActor, Db
+from bandeja.web.params import PathId
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -14,13 +16,13 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=3, max_length=320)
-    password: str = Field(min_length=1, max_length=1000)
-    workspace: str | None = Field(None, description="Workspace slug; default: the first one.")
+    email: Text = Field(min_length=3, max_length=320)
+    password: Text = Field(min_length=1, max_length=1000)
+    workspace: Text | None = Field(None, description="Workspace slug; default: the first one.")
 
 
 class Me(BaseModel):
-    user_id: int
+    user_id: PathId
     workspace_id: int
     role: str
     name: str

@@ -8,6 +8,7 @@ from bandeja.core.contacts import actions
 from bandeja.core.contacts.queries import contact_detail, search_contacts
 from bandeja.core.contacts.schemas import ContactDetail, ContactOut, ContactPatch, MergeIn
 from bandeja.web.deps import CurrentActor, Db
+from bandeja.web.params import PathId
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -23,13 +24,13 @@ async def get_contacts(
 
 
 @router.get("/{contact_id}", summary="A contact: identities across platforms and history")
-async def get_contact(contact_id: int, db: Db, actor: CurrentActor) -> ContactDetail:
+async def get_contact(contact_id: PathId, db: Db, actor: CurrentActor) -> ContactDetail:
     return await contact_detail(db, actor, contact_id)
 
 
 @router.patch("/{contact_id}", summary="Rename a contact or set their language")
 async def patch_contact(
-    contact_id: int, body: ContactPatch, db: Db, actor: CurrentActor
+    contact_id: PathId, body: ContactPatch, db: Db, actor: CurrentActor
 ) -> ContactDetail:
     await actions.update_contact(db, actor, contact_id, name=body.name, language=body.language)
     await db.commit()
@@ -37,7 +38,9 @@ async def patch_contact(
 
 
 @router.post("/{contact_id}/merge", summary="Merge another contact into this one")
-async def post_merge(contact_id: int, body: MergeIn, db: Db, actor: CurrentActor) -> ContactDetail:
+async def post_merge(
+    contact_id: PathId, body: MergeIn, db: Db, actor: CurrentActor
+) -> ContactDetail:
     await actions.merge_contacts(db, actor, contact_id, body.source_id)
     await db.commit()
     return await contact_detail(db, actor, contact_id)

@@ -22,9 +22,11 @@ from bandeja.core.messages.schemas import MessagePage
 from bandeja.core.notes.actions import add_note
 from bandeja.core.notes.queries import notes_of
 from bandeja.core.notes.schemas import NoteOut
+from bandeja.core.types import MAX_ID, DbId, Text
 from bandeja.core.views.actions import get_view
 from bandeja.core.views.builtin import BUILTIN_VIEWS
 from bandeja.web.deps import CurrentActor, Db
+from bandeja.web.params import PathId
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
@@ -32,7 +34,7 @@ router = APIRouter(prefix="/conversations", tags=["conversations"])
 def _assignee(value: str | None) -> str | int | None:
     if value is None or value in ("me", "unassigned", "anyone"):
         return value
-    if value.isdigit():
+    if value.isdigit() and 1 <= int(value) <= MAX_ID:
         return int(value)
     raise InvalidInput('assignee must be "me", "unassigned", "anyone" or a user id')
 
@@ -51,18 +53,18 @@ async def list_filter(
     assignee: Annotated[
         str | None, Query(description='"me", "unassigned", "anyone" or a user id')
     ] = None,
-    team: int | None = None,
+    team: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     platform: Annotated[list[Platform] | None, Query()] = None,
-    channel: Annotated[list[int] | None, Query(description="Channel account ids")] = None,
+    channel: Annotated[list[DbId] | None, Query(description="Channel account ids")] = None,
     kind: Annotated[list[Kind] | None, Query()] = None,
-    tag: Annotated[list[int] | None, Query(description="Tag ids")] = None,
+    tag: Annotated[list[DbId] | None, Query(description="Tag ids")] = None,
     tag_match: Literal["any", "all"] | None = None,
     priority: Annotated[list[PriorityName] | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     unread: bool | None = None,
-    contact: int | None = None,
+    contact: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     sort: Literal["newest", "oldest"] | None = None,
 ) -> ConversationFilter:
     """Query parameters → a ``ConversationFilter``; a view's filter is the starting point."""
@@ -70,7 +72,7 @@ async def list_filter(
     if view is not None:
         if view in BUILTIN_VIEWS:
             base = BUILTIN_VIEWS[view][1].model_dump(exclude_defaults=True)
-        elif view.isdigit():
+        elif view.isdigit() and 1 <= int(view) <= MAX_ID:
             base = dict((await get_view(db, actor, int(view))).filters)
         else:
             raise InvalidInput(f"unknown view {view!r}")
@@ -122,7 +124,7 @@ class OpenConversation(BaseModel):
 
 @router.get("/{conversation_id}", summary="Open a conversation: messages, notes and activity")
 async def get_conversation(
-    conversation_id: int,
+    conversation_id: PathId,
     db: Db,
     actor: CurrentActor,
     limit: Annotated[int, Query(ge=1, le=200, description="Messages on the first page")] = 50,
@@ -138,7 +140,7 @@ async def get_conversation(
 
 @router.get("/{conversation_id}/messages", summary="Older messages, newest first")
 async def get_messages(
-    conversation_id: int,
+    conversation_id: PathId,
     db: Db,
     actor: CurrentActor,
     before: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -147,7 +149,7 @@ async def get_messages(
     return await list_messages(db, actor, conversation_id, before=before, limit=limit)
 
 
-async def _detail(db: Db, actor: Actor, conversation_id: int) -> ConversationDetail:
+async def _detail(db: Db, actor: Actor, conversation_id: PathId) -> ConversationDetail:
     await db.commit()
     return await conversation_detail(db, actor, conversation_id)
 
@@ -155,20 +157,20 @@ async def _detail(db: Db, actor: Actor, conversation_id: int) -> ConversationDet
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    assignee_id: int | None = Field(description="A user id, or null to unassign")
+    assignee_id: DbId | None = Field(description="A user id, or null to unassign")
 
 
 class TeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    team_id: int | None
+    team_id: DbId | None
 
 
 class TagsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    add: list[int] = Field(default_factory=list)
-    remove: list[int] = Field(default_factory=list)
+    add: list[DbId] = Field(default_factory=list)
+    remove: list[DbId] = Field(default_factory=list)
 
 
 class FollowUpIn(BaseModel):
@@ -186,12 +188,12 @@ class PriorityIn(BaseModel):
 class NoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=10_000)
+    text: Text = Field(min_length=1, max_length=10_000)
 
 
 @router.post("/{conversation_id}/assign", summary="Assign to a teammate, or unassign")
 async def post_assign(
-    conversation_id: int, body: AssignIn, db: Db, actor: CurrentActor
+    conversation_id: PathId, body: AssignIn, db: Db, actor: CurrentActor
 ) -> ConversationDetail:
     await actions.assign(db, actor, conversation_id, body.assignee_id)
     return await _detail(db, actor, conversation_id)
@@ -199,7 +201,7 @@ async def post_assign(
 
 @router.post("/{conversation_id}/team", summary="Hand to a team, or clear the team")
 async def post_team(
-    conversation_id: int, body: TeamIn, db: Db, actor: CurrentActor
+    conversation_id: PathId, body: TeamIn, db: Db, actor: CurrentActor
 ) -> ConversationDetail:
     await actions.set_team(db, actor, conversation_id, body.team_id)
     return await _detail(db, actor, conversation_id)
@@ -207,27 +209,27 @@ async def post_team(
 
 @router.post("/{conversation_id}/tags", summary="Add and remove tags")
 async def post_tags(
-    conversation_id: int, body: TagsIn, db: Db, actor: CurrentActor
+    conversation_id: PathId, body: TagsIn, db: Db, actor: CurrentActor
 ) -> ConversationDetail:
     await actions.change_tags(db, actor, conversation_id, add=body.add, remove=body.remove)
     return await _detail(db, actor, conversation_id)
 
 
 @router.post("/{conversation_id}/complete", summary="Mark complete")
-async def post_complete(conversation_id: int, db: Db, actor: CurrentActor) -> ConversationDetail:
+async def post_complete(conversation_id: PathId, db: Db, actor: CurrentActor) -> ConversationDetail:
     await actions.complete(db, actor, conversation_id)
     return await _detail(db, actor, conversation_id)
 
 
 @router.post("/{conversation_id}/reopen", summary="Reopen")
-async def post_reopen(conversation_id: int, db: Db, actor: CurrentActor) -> ConversationDetail:
+async def post_reopen(conversation_id: PathId, db: Db, actor: CurrentActor) -> ConversationDetail:
     await actions.reopen(db, actor, conversation_id)
     return await _detail(db, actor, conversation_id)
 
 
 @router.post("/{conversation_id}/follow-up", summary="Set aside until a time")
 async def post_follow_up(
-    conversation_id: int, body: FollowUpIn, db: Db, actor: CurrentActor
+    conversation_id: PathId, body: FollowUpIn, db: Db, actor: CurrentActor
 ) -> ConversationDetail:
     await actions.follow_up(db, actor, conversation_id, body.until)
     return await _detail(db, actor, conversation_id)
@@ -235,26 +237,26 @@ async def post_follow_up(
 
 @router.post("/{conversation_id}/priority", summary="Set the priority")
 async def post_priority(
-    conversation_id: int, body: PriorityIn, db: Db, actor: CurrentActor
+    conversation_id: PathId, body: PriorityIn, db: Db, actor: CurrentActor
 ) -> ConversationDetail:
     await actions.set_priority(db, actor, conversation_id, body.priority)
     return await _detail(db, actor, conversation_id)
 
 
 @router.post("/{conversation_id}/read", summary="Mark read for me")
-async def post_read(conversation_id: int, db: Db, actor: CurrentActor) -> ConversationDetail:
+async def post_read(conversation_id: PathId, db: Db, actor: CurrentActor) -> ConversationDetail:
     await actions.mark_read(db, actor, conversation_id)
     return await _detail(db, actor, conversation_id)
 
 
 @router.post("/{conversation_id}/unread", summary="Mark unread for me")
-async def post_unread(conversation_id: int, db: Db, actor: CurrentActor) -> ConversationDetail:
+async def post_unread(conversation_id: PathId, db: Db, actor: CurrentActor) -> ConversationDetail:
     await actions.mark_unread(db, actor, conversation_id)
     return await _detail(db, actor, conversation_id)
 
 
 @router.post("/{conversation_id}/notes", status_code=201, summary="Add an internal note")
-async def post_note(conversation_id: int, body: NoteIn, db: Db, actor: CurrentActor) -> NoteOut:
+async def post_note(conversation_id: PathId, body: NoteIn, db: Db, actor: CurrentActor) -> NoteOut:
     note = await add_note(db, actor, conversation_id, body.text)
     await db.commit()
     return note

@@ -10,7 +10,9 @@ from bandeja.channels.registry import Rules
 from bandeja.core.messages.schemas import MessageOut
 from bandeja.core.outbox import actions
 from bandeja.core.outbox.types import ReplyDraft, Template
+from bandeja.core.types import DbId, Text
 from bandeja.web.deps import CurrentActor, Db
+from bandeja.web.params import PathId
 
 router = APIRouter(tags=["replies"])
 
@@ -18,24 +20,24 @@ router = APIRouter(tags=["replies"])
 class TemplateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=512)
+    name: Text = Field(min_length=1, max_length=512)
     language: str = Field(min_length=2, max_length=15)
-    parameters: list[str] = Field(default_factory=list, max_length=20)
+    parameters: list[Text] = Field(default_factory=list, max_length=20)
 
 
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field("", max_length=20_000)
-    private_reply_to: int | None = Field(
+    text: Text = Field("", max_length=20_000)
+    private_reply_to: DbId | None = Field(
         None, description="Answer this customer comment (message id) privately, by DM."
     )
-    tag: str | None = Field(
+    tag: Text | None = Field(
         None, description='Messenger/Instagram message tag, e.g. "HUMAN_AGENT".'
     )
     template: TemplateIn | None = Field(None, description="WhatsApp approved template.")
-    extra_recipients: list[str] = Field(default_factory=list, max_length=60)
-    idempotency_key: str | None = Field(
+    extra_recipients: list[Text] = Field(default_factory=list, max_length=60)
+    idempotency_key: Text | None = Field(
         None,
         max_length=100,
         description="The same key again returns the same message instead of sending twice.",
@@ -55,7 +57,7 @@ def _wake_sender(request: Request) -> None:
     responses={200: {"description": "The same idempotency key was used before"}},
 )
 async def post_reply(
-    conversation_id: int, body: ReplyIn, request: Request, db: Db, actor: CurrentActor
+    conversation_id: PathId, body: ReplyIn, request: Request, db: Db, actor: CurrentActor
 ) -> JSONResponse:
     key = body.idempotency_key or request.headers.get("idempotency-key")
     draft = ReplyDraft(
@@ -77,7 +79,9 @@ async def post_reply(
 
 
 @router.post("/messages/{message_id}/retry", status_code=202, summary="Send a failed reply again")
-async def post_retry(message_id: int, request: Request, db: Db, actor: CurrentActor) -> MessageOut:
+async def post_retry(
+    message_id: PathId, request: Request, db: Db, actor: CurrentActor
+) -> MessageOut:
     message = await actions.retry_send(db, actor, message_id)
     await db.commit()
     _wake_sender(request)

@@ -6,6 +6,7 @@ from bandeja.core.tags import actions
 from bandeja.core.tags.queries import list_tags
 from bandeja.core.tags.schemas import TagIn, TagOut
 from bandeja.web.deps import CurrentActor, Db
+from bandeja.web.params import PathId
 
 router = APIRouter(prefix="/tags", tags=["tags"])
 
@@ -23,13 +24,13 @@ async def post_tag(body: TagIn, db: Db, actor: CurrentActor) -> TagOut:
 
 
 @router.put("/{tag_id}", summary="Rename or regroup a tag (admins)")
-async def put_tag(tag_id: int, body: TagIn, db: Db, actor: CurrentActor) -> TagOut:
+async def put_tag(tag_id: PathId, body: TagIn, db: Db, actor: CurrentActor) -> TagOut:
     tag = await actions.update_tag(db, actor, tag_id, body)
     await db.commit()
     return TagOut.model_validate(tag)
 
 
 @router.delete("/{tag_id}", status_code=204, summary="Delete a tag (admins)")
-async def delete_tag(tag_id: int, db: Db, actor: CurrentActor) -> None:
+async def delete_tag(tag_id: PathId, db: Db, actor: CurrentActor) -> None:
     await actions.delete_tag(db, actor, tag_id)
     await db.commit()

@@ -6,6 +6,7 @@ from bandeja.core.users import actions
 from bandeja.core.users.queries import list_teams
 from bandeja.core.users.schemas import TeamIn, TeamOut
 from bandeja.web.deps import CurrentActor, Db
+from bandeja.web.params import PathId
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
@@ -23,7 +24,7 @@ async def post_team(body: TeamIn, db: Db, actor: CurrentActor) -> TeamOut:
 
 
 @router.put("/{team_id}", summary="Rename a team or set its members (admins)")
-async def put_team(team_id: int, body: TeamIn, db: Db, actor: CurrentActor) -> TeamOut:
+async def put_team(team_id: PathId, body: TeamIn, db: Db, actor: CurrentActor) -> TeamOut:
     team = await actions.update_team(db, actor, team_id, body)
     await db.commit()
     return TeamOut(id=team.id, name=team.name, member_ids=sorted(set(body.member_ids)))

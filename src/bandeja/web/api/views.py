@@ -6,6 +6,7 @@ from bandeja.core.views import actions
 from bandeja.core.views.queries import list_views, view_out
 from bandeja.core.views.schemas import ViewIn, ViewOut
 from bandeja.web.deps import CurrentActor, Db
+from bandeja.web.params import PathId
 
 router = APIRouter(prefix="/views", tags=["views"])
 
@@ -23,13 +24,13 @@ async def post_view(body: ViewIn, db: Db, actor: CurrentActor) -> ViewOut:
 
 
 @router.put("/{view_id}", summary="Change a saved view")
-async def put_view(view_id: int, body: ViewIn, db: Db, actor: CurrentActor) -> ViewOut:
+async def put_view(view_id: PathId, body: ViewIn, db: Db, actor: CurrentActor) -> ViewOut:
     view = await actions.update_view(db, actor, view_id, body)
     await db.commit()
     return view_out(view)
 
 
 @router.delete("/{view_id}", status_code=204, summary="Delete a saved view")
-async def delete_view(view_id: int, db: Db, actor: CurrentActor) -> None:
+async def delete_view(view_id: PathId, db: Db, actor: CurrentActor) -> None:
     await actions.delete_view(db, actor, view_id)
     await db.commit()

@@ -1,10 +1,12 @@
-"""Raw webhook events, the outbox, marketing consent on identities, and message details.
+"""Raw webhook events, the outbox, marketing consent on identities, message details, inbound
+arrival times (read state) and folded contact names (search).
 
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 04:33:38.290499
 """
 
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -12,6 +14,13 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import bandeja.storage.base
+
+
+def fold(text: str) -> str:
+    """A frozen copy of ``core.text.fold`` (a migration must not change when the code does)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -212,8 +221,33 @@ def upgrade() -> None:
             )
         )
 
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "last_inbound_received_at",
+                bandeja.storage.base.UTCDateTime(timezone=True),
+                nullable=True,
+            )
+        )
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("search_name", sa.String(length=300), nullable=False, server_default="")
+        )
+    # Accent folding is Python's, so existing names are folded here, not in SQL.
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, name FROM contacts")).all()
+    for contact_id, name in rows:
+        bind.execute(
+            sa.text("UPDATE contacts SET search_name = :folded WHERE id = :id"),
+            {"folded": fold(name)[:300], "id": contact_id},
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_column("search_name")
+    with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_column("last_inbound_received_at")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_column("extra")
         batch_op.drop_column("private_replied_at")
