@@ -5,6 +5,7 @@ started for the test session (``BANDEJA_TEST_BACKENDS=sqlite`` narrows that for 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -134,5 +135,8 @@ async def workers(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[W
     state = SandboxState()
     runner = Workers(sessions, BOX, transport=sandbox_transport(state))
     runner.sandbox = state  # type: ignore[attr-defined]
+    # Tests see the outcome once time has passed: a delivery about a message that is not stored
+    # (yet) stops waiting for it. Tests of the waiting itself pass settle=False.
+    runner.drain = functools.partial(runner.drain, settle=True)  # type: ignore[method-assign]
     yield runner
     await runner.stop()

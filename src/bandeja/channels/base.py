@@ -127,6 +127,12 @@ class Connector:
     def parse(self, channel: ChannelConfig, body: bytes) -> list[PlatformEvent]:
         raise NotImplementedError
 
+    def accounts_in(self, body: bytes) -> set[str]:
+        """The external ids of the accounts a delivery is about, when one webhook URL can carry
+        several (a Meta app subscribes all its Pages or numbers to one callback URL). Empty:
+        only the channel account of the URL."""
+        return set()
+
     async def expand(
         self, client: httpx.AsyncClient, channel: ChannelConfig, events: Sequence[PlatformEvent]
     ) -> list[PlatformEvent]:

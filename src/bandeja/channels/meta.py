@@ -3,6 +3,7 @@ Graph API error shape."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import httpx
@@ -22,6 +23,28 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 # Rate limits and temporary outages: retry later.
 _TRANSIENT = {1, 2, 4, 17, 32, 341, 613, 80006, 130429, 131048, 131056, 133004}
+
+
+def entry_accounts(body: bytes) -> set[str]:
+    """The accounts a Meta delivery is about: ``entry[].id`` (Pages, Instagram accounts) and
+    ``changes[].value.metadata.phone_number_id`` (WhatsApp numbers)."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return set()
+    entries = payload.get("entry") if isinstance(payload, dict) else None
+    found: set[str] = set()
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get("id") is not None:
+            found.add(str(entry["id"]))
+        for change in entry.get("changes") or []:
+            value = change.get("value") if isinstance(change, dict) else None
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            if isinstance(metadata, dict) and metadata.get("phone_number_id"):
+                found.add(str(metadata["phone_number_id"]))
+    return found
 
 
 def handshake(channel: ChannelConfig, query: Mapping[str, str]) -> HandshakeReply:
@@ -51,8 +74,11 @@ def verify(channel: ChannelConfig, headers: Mapping[str, str], body: bytes) -> N
 def graph_error(response: httpx.Response) -> SendError:
     """Turn a Graph API error answer into a SendError that keeps Meta's code and message."""
     try:
-        error = response.json().get("error", {})
+        payload = response.json()
     except ValueError:
+        payload = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):
         error = {}
     code = error.get("code")
     subcode = error.get("error_subcode")

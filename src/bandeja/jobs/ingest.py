@@ -13,6 +13,7 @@ import contextlib
 import logging
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandeja.channels.config import channel_config
@@ -20,13 +21,17 @@ from bandeja.channels.registry import connector_for
 from bandeja.core.channels.models import ChannelAccount
 from bandeja.core.events import discard_since, pending_mark
 from bandeja.core.ingest.actions import (
+    NotYetKnown,
     apply_event,
     claim_pending,
+    mark_deferred,
     mark_failed,
     mark_processed,
+    may_defer,
     touch_channel,
 )
 from bandeja.core.ingest.models import RawEvent
+from bandeja.core.ingest.types import PlatformEvent
 from bandeja.core.security import SecretBox
 
 log = logging.getLogger(__name__)
@@ -49,22 +54,62 @@ class IngestWorker:
         self.idle_s = idle_s
         self.wake = asyncio.Event()
 
+    async def _targets(
+        self, session: AsyncSession, raw: RawEvent, channel: ChannelAccount
+    ) -> list[ChannelAccount]:
+        """The channel accounts a delivery is for: the URL's, plus those of the same workspace
+        and platform that it names (one Meta app delivers every Page's events to one URL)."""
+        others = connector_for(channel.platform).accounts_in(raw.body) - {channel.external_id}
+        if not others:
+            return [channel]
+        siblings = (
+            await session.execute(
+                select(ChannelAccount).where(
+                    ChannelAccount.workspace_id == channel.workspace_id,
+                    ChannelAccount.platform == channel.platform,
+                    ChannelAccount.external_id.in_(others),
+                )
+            )
+        ).scalars()
+        return [channel, *siblings]
+
+    async def _events(self, raw: RawEvent, channel: ChannelAccount) -> list[PlatformEvent]:
+        """Parse (and, for platforms whose notifications carry only ids, expand) a delivery.
+        Runs before the SAVEPOINT so that no database lock is held during API calls."""
+        config = channel_config(channel, self.box)
+        connector = connector_for(channel.platform)
+        events = connector.parse(config, raw.body)
+        return await connector.expand(self.client, config, events)
+
     async def _process(
         self, session: AsyncSession, raw: RawEvent, channel: ChannelAccount
     ) -> str | None:
+        """Apply one delivery; returns the error that failed it, or None."""
+        try:
+            work = [
+                (target, await self._events(raw, target))
+                for target in await self._targets(session, raw, channel)
+            ]
+        except Exception as exc:
+            log.exception("raw event %s (%s) cannot be parsed", raw.id, raw.platform)
+            mark_failed(raw, f"{type(exc).__name__}: {exc}")
+            return raw.error
         mark = pending_mark(session)
         try:
             async with session.begin_nested():
-                config = channel_config(channel, self.box)
-                connector = connector_for(channel.platform)
-                events = connector.parse(config, raw.body)
-                events = await connector.expand(self.client, config, events)
-                for event in events:
-                    await apply_event(session, channel, event)
+                for target, events in work:
+                    for event in events:
+                        await apply_event(session, target, event, defer_unknown=may_defer(raw))
+        except NotYetKnown as exc:
+            discard_since(session, mark)
+            mark_deferred(raw, str(exc))
+            return None
         except Exception as exc:
             discard_since(session, mark)
             log.exception("raw event %s (%s) failed", raw.id, raw.platform)
-            return f"{type(exc).__name__}: {exc}"
+            mark_failed(raw, f"{type(exc).__name__}: {exc}")
+            return raw.error
+        mark_processed(raw)
         return None
 
     async def run_once(self) -> int:
@@ -81,10 +126,6 @@ class IngestWorker:
                     assert channel is not None  # the foreign key cascades deletes
                     channels[channel.id] = channel
                 error = await self._process(session, raw, channel)
-                if error is None:
-                    mark_processed(raw)
-                else:
-                    mark_failed(raw, error)
                 await touch_channel(session, channel, error=error)
             await session.commit()
             return len(raws)

@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandeja.core.conversations.actions import reopen_due_follow_ups
+from bandeja.core.ingest.actions import stop_waiting
 from bandeja.core.security import SecretBox
 from bandeja.jobs.ingest import IngestWorker
 from bandeja.jobs.sender import SendWorker
@@ -73,8 +74,15 @@ class Workers:
         self._tasks = []
         await self.client.aclose()
 
-    async def drain(self, *, max_rounds: int = 50) -> None:
-        """Process everything pending now (tests, ``bandeja events replay``)."""
+    async def drain(self, *, max_rounds: int = 50, settle: bool = False) -> None:
+        """Process everything due now (tests, ``bandeja events replay``). With ``settle``,
+        deliveries waiting for a message not stored yet stop waiting and are processed too."""
         for _ in range(max_rounds):
             if not (await self.ingest.run_once() + await self.sender.run_once()):
-                return
+                if not settle:
+                    return
+                async with self.sessions() as session:
+                    waiting = await stop_waiting(session)
+                    await session.commit()
+                if not waiting:
+                    return

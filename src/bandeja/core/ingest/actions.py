@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
@@ -26,6 +26,7 @@ from bandeja.core.ingest.models import IgnoredCount, RawEvent, RawEventStatus
 from bandeja.core.messages.actions import (
     IncomingMessage,
     find_by_external_id,
+    find_conversation,
     get_or_create_conversation,
     receive_message,
     record_outbound,
@@ -99,6 +100,25 @@ async def count_ignored(session: AsyncSession, channel_account_id: int, reason: 
     )
 
 
+def _apply_reaction(session: AsyncSession, message: Message, event: ev.ReactionChanged) -> None:
+    """A person's latest reaction wins, by platform time: an "unreact" that overtakes its
+    "react" must not be undone by it. The times are kept in ``extra["reaction_times"]``."""
+    times = dict(message.extra.get("reaction_times", {}))
+    previous = times.get(event.person_external_id)
+    if previous is not None and datetime.fromisoformat(previous) > event.at:
+        return
+    times[event.person_external_id] = event.at.isoformat()
+    reactions = dict(message.reactions)
+    if event.reaction:
+        reactions[event.person_external_id] = event.reaction
+    else:
+        reactions.pop(event.person_external_id, None)
+    message.extra = {**message.extra, "reaction_times": times}
+    if reactions != message.reactions:
+        message.reactions = reactions
+        _changed(session, message, {"reactions": reactions})
+
+
 def _changed(session: AsyncSession, message: Message, changes: dict[str, object]) -> None:
     emit(
         session,
@@ -131,15 +151,7 @@ async def _match_echo(
         ).scalar_one_or_none()
         if job is not None:
             return await session.get(Message, job.message_id)
-    conversation = (
-        await session.execute(
-            select(Conversation).where(
-                Conversation.channel_account_id == channel.id,
-                Conversation.kind == echo.thread.kind,
-                Conversation.thread_key == echo.thread.key,
-            )
-        )
-    ).scalar_one_or_none()
+    conversation = await find_conversation(session, channel.id, echo.thread)
     if conversation is None:
         return None
     return (
@@ -170,15 +182,21 @@ async def _apply_echo(
         set_status(session, mine, DeliveryStatus.sent)
         return
     # Sent from the platform's own app: keep it, so the thread shows what the customer saw.
-    identity = await get_or_create_identity(
-        session,
-        workspace_id=channel.workspace_id,
-        channel_account_id=channel.id,
-        info=echo.recipient,
-    )
-    conversation, _ = await get_or_create_conversation(
-        session, channel, identity.contact_id, echo.thread, first_at=echo.sent_at
-    )
+    if echo.recipient is None:
+        conversation = await find_conversation(session, channel.id, echo.thread)
+        if conversation is None:
+            await count_ignored(session, channel.id, "echo_without_thread")
+            return
+    else:
+        identity = await get_or_create_identity(
+            session,
+            workspace_id=channel.workspace_id,
+            channel_account_id=channel.id,
+            info=echo.recipient,
+        )
+        conversation, _ = await get_or_create_conversation(
+            session, channel, identity.contact_id, echo.thread, first_at=echo.sent_at
+        )
     await record_outbound(
         session,
         conversation,
@@ -231,26 +249,46 @@ def _contact_ids_of(channel_account_id: int, external_id: str) -> ScalarSelect[i
     )
 
 
+class NotYetKnown(Exception):
+    """An event about a message Bandeja has not stored yet (a status that overtook the send's
+    answer, a delete that overtook the message): the delivery is retried a little later."""
+
+
 async def _message(
-    session: AsyncSession, channel: ChannelAccount, external_id: str, reason: str
+    session: AsyncSession,
+    channel: ChannelAccount,
+    external_id: str,
+    reason: str,
+    *,
+    defer: bool,
 ) -> Message | None:
     message = await find_by_external_id(session, channel.id, external_id)
     if message is None:
+        if defer:
+            raise NotYetKnown(f"{reason}: {external_id}")
         await count_ignored(session, channel.id, reason)
     return message
 
 
 async def apply_event(
-    session: AsyncSession, channel: ChannelAccount, event: ev.PlatformEvent
+    session: AsyncSession,
+    channel: ChannelAccount,
+    event: ev.PlatformEvent,
+    *,
+    defer_unknown: bool = False,
 ) -> None:
-    """Apply one platform event. Safe to repeat, and to receive out of order."""
+    """Apply one platform event. Safe to repeat, and to receive out of order: with
+    ``defer_unknown``, an event about a message not stored yet raises :class:`NotYetKnown` so
+    that the delivery is tried again later; without it, such an event is counted and dropped."""
     match event:
         case ev.MessageReceived():
             await receive_message(session, channel, event.sender, event.thread, _incoming(event))
         case ev.EchoReceived():
             await _apply_echo(session, channel, event)
         case ev.StatusChanged():
-            message = await _message(session, channel, event.external_id, "status_unknown_message")
+            message = await _message(
+                session, channel, event.external_id, "status_unknown_message", defer=defer_unknown
+            )
             if message is not None:
                 error = (
                     (event.error_code, event.error_message) if event.status == "failed" else None
@@ -260,19 +298,14 @@ async def apply_event(
             await _apply_read_up_to(session, channel, event)
         case ev.ReactionChanged():
             message = await _message(
-                session, channel, event.external_id, "reaction_unknown_message"
+                session, channel, event.external_id, "reaction_unknown_message", defer=defer_unknown
             )
             if message is not None:
-                reactions = dict(message.reactions)
-                if event.reaction:
-                    reactions[event.person_external_id] = event.reaction
-                else:
-                    reactions.pop(event.person_external_id, None)
-                if reactions != message.reactions:
-                    message.reactions = reactions
-                    _changed(session, message, {"reactions": reactions})
+                _apply_reaction(session, message, event)
         case ev.MessageEdited():
-            message = await _message(session, channel, event.external_id, "edit_unknown_message")
+            message = await _message(
+                session, channel, event.external_id, "edit_unknown_message", defer=defer_unknown
+            )
             if message is not None and (message.edited_at is None or event.at > message.edited_at):
                 message.text, message.edited_at = clean_text(event.text), event.at
                 conversation = await session.get(Conversation, message.conversation_id)
@@ -282,13 +315,17 @@ async def apply_event(
                 )
                 _changed(session, message, {"text": event.text, "edited_at": event.at.isoformat()})
         case ev.MessageDeleted():
-            message = await _message(session, channel, event.external_id, "delete_unknown_message")
+            message = await _message(
+                session, channel, event.external_id, "delete_unknown_message", defer=defer_unknown
+            )
             if message is not None and message.deleted_at is None:
                 # The person took it back: keep that it existed, not what it said.
                 message.deleted_at, message.text, message.attachments = event.at, "", []
                 _changed(session, message, {"deleted_at": event.at.isoformat(), "text": ""})
         case ev.CommentHidden():
-            message = await _message(session, channel, event.external_id, "hide_unknown_message")
+            message = await _message(
+                session, channel, event.external_id, "hide_unknown_message", defer=defer_unknown
+            )
             if message is not None:
                 hidden_at = event.at if event.hidden else None
                 if message.hidden_at != hidden_at:
@@ -314,14 +351,21 @@ def _incoming(event: ev.MessageReceived) -> IncomingMessage:
         sent_at=event.sent_at,
         attachments=event.attachments,
         reply_to_external_id=event.reply_to_external_id,
+        extra=event.extra,
     )
 
 
-async def claim_pending(session: AsyncSession, *, limit: int = 100) -> list[RawEvent]:
-    """The oldest pending deliveries, locked for this worker (others skip them)."""
+async def claim_pending(
+    session: AsyncSession, *, limit: int = 100, now: datetime | None = None
+) -> list[RawEvent]:
+    """The oldest due pending deliveries, locked for this worker (others skip them)."""
+    now = now or utcnow()
     rows = await session.execute(
         select(RawEvent)
-        .where(RawEvent.status == RawEventStatus.pending)
+        .where(
+            RawEvent.status == RawEventStatus.pending,
+            or_(RawEvent.retry_at.is_(None), RawEvent.retry_at <= now),
+        )
         .order_by(RawEvent.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -334,6 +378,31 @@ def mark_processed(raw: RawEvent, now: datetime | None = None) -> None:
     raw.attempts += 1
 
 
+# Waits before retrying a delivery about a message not stored yet: about ten minutes in all.
+DEFER_STEPS_S = (5, 15, 45, 135, 405)
+
+
+def may_defer(raw: RawEvent) -> bool:
+    return raw.attempts < len(DEFER_STEPS_S)
+
+
+def mark_deferred(raw: RawEvent, reason: str, now: datetime | None = None) -> None:
+    raw.retry_at = (now or utcnow()) + timedelta(seconds=DEFER_STEPS_S[raw.attempts])
+    raw.attempts += 1
+    raw.error = f"waiting: {reason}"[:4000]
+
+
+async def stop_waiting(session: AsyncSession) -> int:
+    """Deliveries waiting for a message that never came are processed now, for the last time
+    (what the passing of time does; used by tests and ``bandeja events replay --now``)."""
+    result = await session.execute(
+        update(RawEvent)
+        .where(RawEvent.status == RawEventStatus.pending, RawEvent.retry_at.is_not(None))
+        .values(retry_at=None, attempts=len(DEFER_STEPS_S))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def mark_failed(raw: RawEvent, error: str) -> None:
     raw.status, raw.error = RawEventStatus.failed, error[:4000]
     raw.attempts += 1
@@ -343,7 +412,7 @@ async def requeue(
     session: AsyncSession, *, ids: list[int] | None = None, failed_only: bool = True
 ) -> int:
     """Put stored deliveries back in the queue (``bandeja events replay``)."""
-    stmt = update(RawEvent).values(status=RawEventStatus.pending)
+    stmt = update(RawEvent).values(status=RawEventStatus.pending, retry_at=None)
     if ids:
         stmt = stmt.where(RawEvent.id.in_(ids))
     if failed_only:

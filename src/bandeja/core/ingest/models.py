@@ -42,6 +42,8 @@ class RawEvent(IdMixin, Base):
         Enum(RawEventStatus, native_enum=False, length=16), default=RawEventStatus.pending
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Not before this time: a delivery about a message not stored yet waits and is retried.
+    retry_at: Mapped[datetime | None]
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 

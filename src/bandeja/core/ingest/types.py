@@ -30,15 +30,20 @@ class MessageReceived:
     sent_at: datetime
     attachments: list[dict[str, Any]] = field(default_factory=list)
     reply_to_external_id: str | None = None
+    # Platform details worth keeping: quick-reply or postback payloads, referrals, forwards.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class EchoReceived:
     """A message the business account sent: from Bandeja (matched to the reply by ``metadata``
-    or external id) or from the platform's native app (stored as "sent outside Bandeja")."""
+    or external id) or from the platform's native app (stored as "sent outside Bandeja").
+
+    ``recipient`` None: the platform does not say whom it answers (a Page's comment reply); the
+    echo then only joins an existing thread, and is counted otherwise."""
 
     thread: Thread
-    recipient: Person
+    recipient: Person | None
     external_id: str
     text: str
     sent_at: datetime

@@ -56,9 +56,10 @@ class IncomingMessage:
     sent_at: datetime
     attachments: list[dict[str, Any]] = field(default_factory=list)
     reply_to_external_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
-async def _find_conversation(
+async def find_conversation(
     session: AsyncSession, channel_account_id: int, thread: ThreadInfo
 ) -> Conversation | None:
     return (
@@ -83,7 +84,7 @@ async def get_or_create_conversation(
     *,
     first_at: datetime,
 ) -> tuple[Conversation, bool]:
-    conversation = await _find_conversation(session, channel.id, thread)
+    conversation = await find_conversation(session, channel.id, thread)
     if conversation is not None:
         return conversation, False
     # The contact's name seeds the search document; needed only for a new conversation.
@@ -106,7 +107,7 @@ async def get_or_create_conversation(
             session.add(conversation)
             await session.flush()
     except IntegrityError:
-        conversation = await _find_conversation(session, channel.id, thread)
+        conversation = await find_conversation(session, channel.id, thread)
         if conversation is None:  # pragma: no cover
             raise
         return conversation, False
@@ -236,6 +237,7 @@ async def receive_message(
         author_contact_id=identity.contact_id,
         text=clean_text(incoming.text),
         attachments=clean_json(incoming.attachments),
+        extra=clean_json(incoming.extra),
         external_id=incoming.external_id,
         reply_to_external_id=incoming.reply_to_external_id,
         sent_at=incoming.sent_at,

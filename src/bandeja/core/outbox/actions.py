@@ -23,8 +23,14 @@ from bandeja.core.contacts.models import ContactIdentity
 from bandeja.core.conversations.models import Conversation, Kind
 from bandeja.core.conversations.queries import get_conversation
 from bandeja.core.errors import Conflict, InvalidInput, NotFound
-from bandeja.core.messages.actions import record_outbound, set_status
-from bandeja.core.messages.models import AuthorType, DeliveryStatus, Direction, Message
+from bandeja.core.messages.actions import find_by_external_id, record_outbound, set_status
+from bandeja.core.messages.models import (
+    STATUS_RANK,
+    AuthorType,
+    DeliveryStatus,
+    Direction,
+    Message,
+)
 from bandeja.core.outbox.models import SendJob, SendStatus
 from bandeja.core.outbox.types import ReplyContext, ReplyDraft, ReplyRules
 from bandeja.storage.base import utcnow
@@ -133,6 +139,12 @@ async def queue_reply(
     if violations:
         first = violations[0]
         raise ReplyRefused("; ".join(v.message for v in violations), code=f"rule:{first.code}")
+    if not text and draft.template is not None:
+        # A template carries its own text on the platform; the thread shows which one was sent.
+        params = ", ".join(draft.template.parameters)
+        text = f"[template {draft.template.name} ({draft.template.language})]" + (
+            f" {params}" if params else ""
+        )
     message = await record_outbound(
         session,
         conversation,
@@ -246,6 +258,7 @@ async def mark_sent(
     assert message is not None
     job.status, job.lease_until, job.last_error = SendStatus.done, None, None
     if external_id and message.external_id is None:
+        await _absorb_early_echo(session, message, external_id)
         message.external_id = external_id
     set_status(session, message, DeliveryStatus.sent)
     record(
@@ -257,6 +270,24 @@ async def mark_sent(
         message_id=message.id,
         attempts=job.attempts,
     )
+
+
+async def _absorb_early_echo(session: AsyncSession, message: Message, external_id: str) -> None:
+    """The platform's echo of this reply may have arrived before the send's answer, and with a
+    text the platform rewrote (shortened links): it was then stored as a message sent from the
+    native app. It is the same message: keep ours, drop the copy."""
+    echo = await find_by_external_id(session, message.channel_account_id, external_id)
+    if echo is None or echo.id == message.id:
+        return
+    if echo.direction is not Direction.outbound or echo.author_type is not AuthorType.external:
+        return
+    conversation = await session.get(Conversation, echo.conversation_id)
+    if conversation is not None:
+        conversation.message_count = max(conversation.message_count - 1, 0)
+    if STATUS_RANK[echo.status] > STATUS_RANK[message.status]:
+        message.status = echo.status
+    await session.delete(echo)
+    await session.flush()
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:

@@ -37,6 +37,9 @@ class ReplyIn(BaseModel):
     )
     template: TemplateIn | None = Field(None, description="WhatsApp approved template.")
     extra_recipients: list[Text] = Field(default_factory=list, max_length=60)
+    promotional: bool = Field(
+        False, description="Marketing content: refused to people who have not opted in."
+    )
     idempotency_key: Text | None = Field(
         None,
         max_length=100,
@@ -66,6 +69,7 @@ async def post_reply(
         tag=body.tag,
         template=Template(**body.template.model_dump()) if body.template else None,
         extra_recipients=body.extra_recipients,
+        promotional=body.promotional,
     )
     queued = await actions.queue_reply(
         db, actor, conversation_id, draft, Rules(), idempotency_key=key
