@@ -94,8 +94,13 @@ def sandbox(
                 while True:
                     try:
                         for channel in await _channels(config, sandbox_url):
-                            if channel.bandeja_id not in engine.state.channels:
-                                engine.add_channel(channel)
+                            if channel.bandeja_id in engine.state.channels:
+                                continue
+                            if channel.platform not in engine.fakes:
+                                console.print(f"no {channel.platform.value} stand-in; skipping "
+                                              f"{channel.name!r}")
+                                continue
+                            engine.add_channel(channel)
                                 console.print(
                                     f"playing {channel.platform.value} for "
                                     f"{channel.name!r} (channel {channel.bandeja_id})"

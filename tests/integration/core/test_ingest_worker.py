@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+import httpx
 from sqlalchemy import select, update
 
 from bandeja.channels.messenger.fake import FAKE as MESSENGER
@@ -161,3 +162,37 @@ async def test_an_echo_that_overtakes_the_send_answer_leaves_no_duplicate(db, fa
     ]
     await db.refresh(conversation)
     assert conversation.message_count == 2
+
+
+async def test_two_workers_racing_on_a_new_person_make_one_contact_and_conversation(
+    db, factory, client, sessions
+):
+    """Two deliveries about a person Bandeja has never seen, processed at the same instant by
+    two workers (two processes in production): one identity, one contact, one conversation."""
+    import asyncio
+
+    from bandeja.core.contacts.models import Contact, ContactIdentity
+    from bandeja.jobs.ingest import IngestWorker
+
+    ws = await factory.workspace()
+    channel = await factory.channel(ws, Platform.whatsapp, external_id="106540352242922")
+    await db.commit()
+    sandbox_channel = _sandbox_channel(channel)
+    now = datetime.now(UTC)
+    for i in range(2):
+        [delivery] = WHATSAPP.deliveries(
+            sandbox_channel,
+            SimMessage(person=PERSON, message_id=f"wamid.race{i}", text=f"hola {i}", at=now),
+        )
+        await _post(client, delivery)
+    async with httpx.AsyncClient() as http:
+        first = IngestWorker(sessions, BOX, http, batch=1)
+        second = IngestWorker(sessions, BOX, http, batch=1)
+        handled = await asyncio.gather(first.run_once(), second.run_once())
+    assert sorted(handled) == [1, 1]  # SKIP LOCKED gave each worker its own delivery
+    async with sessions() as s:
+        assert len((await s.execute(select(ContactIdentity))).all()) == 1
+        assert len((await s.execute(select(Contact))).all()) == 1
+        [conversation] = (await s.execute(select(Conversation))).scalars().all()
+        assert conversation.message_count == 2
+        assert len((await s.execute(select(Message))).all()) == 2
