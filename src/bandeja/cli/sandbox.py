@@ -97,14 +97,16 @@ def sandbox(
                             if channel.bandeja_id in engine.state.channels:
                                 continue
                             if channel.platform not in engine.fakes:
-                                console.print(f"no {channel.platform.value} stand-in; skipping "
-                                              f"{channel.name!r}")
+                                console.print(
+                                    f"no {channel.platform.value} stand-in; skipping "
+                                    f"{channel.name!r}"
+                                )
                                 continue
                             engine.add_channel(channel)
-                                console.print(
-                                    f"playing {channel.platform.value} for "
-                                    f"{channel.name!r} (channel {channel.bandeja_id})"
-                                )
+                            console.print(
+                                f"playing {channel.platform.value} for "
+                                f"{channel.name!r} (channel {channel.bandeja_id})"
+                            )
                     except Exception as exc:  # the database may not be migrated yet
                         console.print(f"[yellow]cannot read channel accounts yet:[/] {exc}")
                     await asyncio.sleep(REFRESH_S)
