@@ -23,6 +23,7 @@ from bandeja.core.models import metadata
 from bandeja.jobs.runner import Workers
 from bandeja.storage.engine import create_engine, session_factory
 from bandeja.storage.migrate import upgrade
+from bandeja.web import hooks
 from bandeja.web.app import create_app
 from tests.support.factory import BOX, SECRET_KEY, Factory
 from tests.support.postgres import PostgresServer, postgres_server
@@ -87,9 +88,19 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(env="test", data_dir=tmp_path, secret_key=SECRET_KEY)
 
 
+_APPS: dict[int, FastAPI] = {}
+
+
 @pytest.fixture
 async def app(engine: AsyncEngine, sessions: object, settings: Settings) -> FastAPI:
-    return create_app(settings, engine=engine, background=False)
+    """The real app, built once per database backend: FastAPI prepares its routes on the first
+    request of each app, which hundreds of short tests would pay again and again. Its channel
+    cache starts empty for every test, since ids restart with each emptied database."""
+    if id(engine) not in _APPS:
+        _APPS[id(engine)] = create_app(settings, engine=engine, background=False)
+    app = _APPS[id(engine)]
+    app.state.channel_cache = hooks.ChannelCache(app.state.sessions, app.state.secret_box)
+    return app
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ async def test_list_query_count_does_not_grow_with_rows(db, factory, client, que
 
 async def test_open_conversation_query_count_does_not_grow(db, factory, client, queries):
     ws = await factory.workspace()
-    owner, actor = await factory.user(ws, Role.owner)
+    owner, _ = await factory.user(ws, Role.owner)
     channel = await factory.channel(ws)
     small, _ = await factory.message(channel, person="a", text="one")
     big, _ = await factory.message(channel, person="b", text="first")
@@ -53,8 +53,11 @@ async def test_open_conversation_query_count_does_not_grow(db, factory, client, 
     headers = {"Authorization": f"Bearer {token}"}
     for conversation in (small, big):
         for i in range(3 if conversation is big else 1):
-            r = await client.post(f"/api/v1/conversations/{conversation.id}/notes",
-                                  json={"text": f"note {i}"}, headers=headers)
+            r = await client.post(
+                f"/api/v1/conversations/{conversation.id}/notes",
+                json={"text": f"note {i}"},
+                headers=headers,
+            )
             assert r.status_code == 201, r.text
     counts = []
     for conversation in (small, big):

@@ -10,9 +10,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
-
 from bandeja.core.access import Actor
 from bandeja.core.channels.models import Platform
 from bandeja.core.conversations import actions
@@ -23,14 +20,7 @@ from bandeja.core.users import actions as user_actions
 from bandeja.core.users.models import Role
 from bandeja.core.users.schemas import TeamIn
 
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 PRIORITIES = ["none", "low", "medium", "high", "urgent"]
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost takes ~0.13 s per user; these tests are not about its cost."""
-    monkeypatch.setattr(user_actions, "hash_password", _FAST_HASHER.hash)
 
 
 def bearer(token: str) -> dict[str, str]:

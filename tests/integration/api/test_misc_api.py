@@ -13,26 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from bandeja.config import Settings
-from bandeja.core import security
 from bandeja.core.channels.models import ChannelAccount, Platform
 from bandeja.core.security import SecretBox
-from bandeja.core.users import actions as user_actions
 from bandeja.core.users.models import Role
 from bandeja.storage.engine import create_engine
 from bandeja.web.app import create_app
-
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost takes ~0.13 s per user; these tests are not about its cost."""
-    monkeypatch.setattr(user_actions, "hash_password", _FAST_HASHER.hash)
 
 
 @pytest.fixture
@@ -655,8 +644,6 @@ async def _fuzz_world(db, factory, client) -> tuple[dict[str, str], dict[str, in
 async def test_fuzzed_bodies_on_every_write_route_never_produce_a_500(
     db, factory, safe_client, monkeypatch
 ):
-    # Logins with unknown e-mails verify against a dummy hash; make it cheap too.
-    monkeypatch.setattr(security, "_DUMMY_HASH", _FAST_HASHER.hash("dummy"))
     headers, ids = await _fuzz_world(db, factory, safe_client)
     spec = (await safe_client.get("/api/openapi.json")).json()
     components = spec.get("components", {}).get("schemas", {})

@@ -10,24 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from bandeja.core.channels.models import Platform
 from bandeja.core.contacts.models import Contact
-from bandeja.core.users import actions as user_actions
 from bandeja.core.users.models import ApiToken, Role
 from tests.support.factory import PASSWORD
-
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost takes ~0.13 s per user; these tests are not about its cost.
-    Verification reads the parameters from the hash, so logins still check the real password."""
-    monkeypatch.setattr(user_actions, "hash_password", _FAST_HASHER.hash)
 
 
 def bearer(token: str) -> dict[str, str]:

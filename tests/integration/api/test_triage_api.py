@@ -7,20 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import pytest
-from argon2 import PasswordHasher
-
 from bandeja.core.conversations.actions import reopen_due_follow_ups
-from bandeja.core.users import actions as user_actions
 from bandeja.core.users.models import Role
-
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost takes ~0.13 s per user; these tests are not about its cost."""
-    monkeypatch.setattr(user_actions, "hash_password", _FAST_HASHER.hash)
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -39,14 +38,6 @@ from bandeja.core.users.schemas import TeamIn, UserIn
 from bandeja.core.views.actions import create_view
 from bandeja.core.views.schemas import ViewIn
 from tests.support.factory import BOX
-
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost takes ~0.13 s per user; these tests are not about its cost."""
-    monkeypatch.setattr(user_actions, "hash_password", _FAST_HASHER.hash)
 
 
 @pytest.fixture

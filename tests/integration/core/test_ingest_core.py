@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from bandeja.core.activity.models import Activity
@@ -24,17 +23,7 @@ from bandeja.core.conversations.models import Conversation, ConversationCount, K
 from bandeja.core.messages import actions as message_actions
 from bandeja.core.messages.actions import IncomingMessage, ThreadInfo, receive_message
 from bandeja.core.messages.models import Message
-from bandeja.core.users import actions as user_actions
 from bandeja.core.users.models import Role
-
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost takes ~0.13 s per user; these tests are not about its cost."""
-    monkeypatch.setattr(user_actions, "hash_password", _FAST_HASHER.hash)
-
 
 NOW = datetime.now(UTC)
 
@@ -313,7 +302,7 @@ async def test_concurrent_new_threads_of_a_known_person_make_one_conversation(
     race = _Rendezvous(
         monkeypatch,
         message_actions,
-        "_find_conversation",
+        "find_conversation",
         enabled=engine.dialect.name == "postgresql",
     )
     await asyncio.gather(

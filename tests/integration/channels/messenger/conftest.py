@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # Registers the connector. The registry imports every platform on first use; registering this
 # one first keeps these tests independent of the other platforms' packages.
@@ -23,7 +23,6 @@ from bandeja.channels.messenger import profiles
 from bandeja.channels.messenger.fake import FAKE
 from bandeja.channels.sandbox.contract import SandboxChannel, SimEvent, SimPerson
 from bandeja.channels.sandbox.state import SandboxState
-from bandeja.config import Settings
 from bandeja.core.channels.models import ChannelAccount, Platform
 from bandeja.core.contacts.models import Contact, ContactIdentity
 from bandeja.core.conversations.models import Conversation, Kind
@@ -33,8 +32,6 @@ from bandeja.core.messages.queries import messages_page
 from bandeja.core.outbox.models import SendJob
 from bandeja.core.users.actions import create_api_token
 from bandeja.core.users.models import Membership, Role, User
-from bandeja.web import hooks
-from bandeja.web.app import create_app
 from tests.support.webhooks import deliver, fixture
 
 # The ids the fixtures use (tests/fixtures/channels/messenger/).
@@ -302,21 +299,6 @@ class Page:
             return found
 
 
-_APPS: dict[tuple[str, int], FastAPI] = {}
-
-
-@pytest.fixture
-async def app(engine: AsyncEngine, sessions: object, settings: Settings) -> FastAPI:
-    """The real app, built once per database backend: FastAPI builds its routes' dependencies
-    on the first request of each app (a tenth of a second), which these many short tests would
-    pay again and again. Its channel cache starts empty for every test, since channel account
-    ids restart with each emptied database."""
-    key = (str(engine.url), id(engine))
-    if key not in _APPS:
-        _APPS[key] = create_app(settings, engine=engine, background=False)
-    app = _APPS[key]
-    app.state.channel_cache = hooks.ChannelCache(app.state.sessions, app.state.secret_box)
-    return app
 
 
 @pytest.fixture

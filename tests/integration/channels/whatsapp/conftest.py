@@ -29,7 +29,6 @@ from bandeja.core.messages.models import Message
 from bandeja.core.messages.queries import messages_page
 from bandeja.core.messages.schemas import MessageOut
 from bandeja.core.outbox.models import SendJob
-from bandeja.core.users import actions as users_actions
 from bandeja.core.users.models import Role
 from bandeja.core.workspaces.models import Workspace
 from tests.support.webhooks import deliver, fixture
@@ -203,8 +202,6 @@ async def wa(db, factory, client, sessions) -> WhatsApp:
 @pytest.fixture
 async def api(wa: WhatsApp, db, factory, monkeypatch) -> WhatsApp:
     """``wa`` with an owner's API token, for the JSON API."""
-    # Nobody logs in with a password here: skip Argon2 (a third of a second per test).
-    monkeypatch.setattr(users_actions, "hash_password", lambda password: "unused")
     ws = await db.get(Workspace, wa.channel.workspace_id)
     owner, actor = await factory.user(ws, Role.owner)
     token = await factory.token(ws, owner)

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,7 +32,6 @@ from bandeja.core.messages.models import Message
 from bandeja.core.messages.queries import list_messages
 from bandeja.core.messages.schemas import MessageOut
 from bandeja.core.outbox.models import SendJob
-from bandeja.core.users import actions as user_actions
 from bandeja.core.users.models import Role
 from tests.support.webhooks import deliver, fixture
 
@@ -53,13 +51,6 @@ GIULIA = SimPerson(
 )
 TOM = SimPerson(id="884213377", name="Tom Harris", handle="tomharris_uk", language="en")
 MARCO = SimPerson(id="1544879011234451457", name="Marco Rossi", handle="marcorossi", language="it")
-_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 at production cost takes ~0.13 s per user; these tests are not about it."""
-    monkeypatch.setattr(user_actions, "hash_password", _FAST_HASHER.hash)
 
 
 def signature(body: bytes, secret: str = CONSUMER_SECRET) -> str:
