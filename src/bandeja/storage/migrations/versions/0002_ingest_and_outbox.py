@@ -94,6 +94,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("retry_at", bandeja.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("processed_at", bandeja.storage.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
