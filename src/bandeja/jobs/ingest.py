@@ -31,7 +31,7 @@ from bandeja.core.ingest.actions import (
     touch_channel,
 )
 from bandeja.core.ingest.models import RawEvent
-from bandeja.core.ingest.types import PlatformEvent
+from bandeja.core.ingest.types import Ignored, PlatformEvent
 from bandeja.core.security import SecretBox
 
 log = logging.getLogger(__name__)
@@ -95,21 +95,29 @@ class IngestWorker:
             mark_failed(raw, f"{type(exc).__name__}: {exc}")
             return raw.error
         mark = pending_mark(session)
+        waiting: list[str] = []
+        retry = raw.retry_at is not None
         try:
             async with session.begin_nested():
                 for target, events in work:
                     for event in events:
-                        await apply_event(session, target, event, defer_unknown=may_defer(raw))
-        except NotYetKnown as exc:
-            discard_since(session, mark)
-            mark_deferred(raw, str(exc))
-            return None
+                        if retry and isinstance(event, Ignored):
+                            continue  # counted on the first attempt
+                        try:
+                            await apply_event(session, target, event, defer_unknown=may_defer(raw))
+                        except NotYetKnown as exc:
+                            # Raised before it wrote anything: the other events still apply;
+                            # the whole delivery comes back later (applying is idempotent).
+                            waiting.append(str(exc))
         except Exception as exc:
             discard_since(session, mark)
             log.exception("raw event %s (%s) failed", raw.id, raw.platform)
             mark_failed(raw, f"{type(exc).__name__}: {exc}")
             return raw.error
-        mark_processed(raw)
+        if waiting:
+            mark_deferred(raw, "; ".join(waiting))
+        else:
+            mark_processed(raw)
         return None
 
     async def run_once(self) -> int:

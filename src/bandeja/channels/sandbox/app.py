@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 
 import httpx
 from starlette.applications import Starlette
@@ -12,16 +13,19 @@ from bandeja.channels.sandbox.contract import PlatformFake
 from bandeja.channels.sandbox.state import SandboxState
 from bandeja.core.channels.models import Platform
 
+log = logging.getLogger(__name__)
+
 
 def fakes() -> dict[Platform, PlatformFake]:
-    """Each platform's fake, found beside its connector (``channels/<platform>/fake.py``)."""
+    """Each platform's fake, found beside its connector (``channels/<platform>/fake.py``).
+    One that cannot be imported is left out (and logged): the others still play."""
     found: dict[Platform, PlatformFake] = {}
     for platform in Platform:
         try:
             module = importlib.import_module(f"bandeja.channels.{platform.value}.fake")
-        except ModuleNotFoundError:
-            continue
-        found[platform] = module.FAKE
+            found[platform] = module.FAKE
+        except Exception:
+            log.exception("the %s sandbox fake cannot be loaded", platform.value)
     return found
 
 

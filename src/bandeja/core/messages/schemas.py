@@ -29,6 +29,7 @@ class MessageOut(BaseModel):
     edited_at: datetime | None
     deleted_at: datetime | None
     reactions: dict[str, Any]
+    extra: dict[str, Any]
     created_at: datetime
 
 
