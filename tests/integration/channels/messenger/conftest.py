@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -297,8 +296,6 @@ class Page:
                 await session.execute(select(SendJob).where(SendJob.message_id == message_id))
             ).scalar_one()
             return found
-
-
 
 
 @pytest.fixture

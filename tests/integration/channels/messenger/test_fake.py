@@ -138,6 +138,7 @@ def test_echoes_carry_the_metadata() -> None:
         SimEcho(person=GIULIA, message_id="m_e", text="Ciao!", at=AT, metadata="bandeja:k-1")
     )
     assert isinstance(echo, EchoReceived)
+    assert echo.recipient is not None
     assert (echo.thread.key, echo.recipient.external_id, echo.metadata) == (
         GIULIA.id,
         GIULIA.id,

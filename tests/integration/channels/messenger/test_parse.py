@@ -207,6 +207,7 @@ def test_an_echo_is_in_the_recipients_thread_with_its_metadata() -> None:
         )
     )
     assert isinstance(event, EchoReceived)
+    assert event.recipient is not None
     assert (event.thread.kind, event.thread.key, event.recipient.external_id) == (
         Kind.dm,
         PSID,

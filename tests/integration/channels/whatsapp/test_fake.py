@@ -179,6 +179,7 @@ def test_statuses_reads_echoes_and_opt_outs():
     assert read == StatusChanged("wamid.out1", "read", AT)
     [echo] = _round_trip(SimEcho(person=LUCIA, message_id="wamid.app1", text="¡Hecho!", at=AT))
     assert isinstance(echo, EchoReceived)
+    assert echo.recipient is not None
     assert (echo.recipient.external_id, echo.text, echo.external_id) == (
         LUCIA.id,
         "¡Hecho!",

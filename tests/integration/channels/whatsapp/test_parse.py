@@ -458,6 +458,7 @@ def test_business_app_echoes_edits_and_revokes():
     }
     echo, edit, revoke, reaction, broken = parse(body(value, field="smb_message_echoes"))
     assert isinstance(echo, EchoReceived)
+    assert echo.recipient is not None
     assert (echo.thread.key, echo.recipient.external_id, echo.text) == (
         "34612345678",
         "34612345678",
