@@ -56,13 +56,19 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
 
 
 async def _wipe(engine: AsyncEngine) -> None:
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    """Empty every table and restart the ids. ``DELETE`` in dependency order: PostgreSQL's
+    ``TRUNCATE`` costs about 0.2 s per test even for tables holding a few rows."""
+    tables = list(reversed(metadata.sorted_tables))
     async with engine.begin() as conn:
+        for table in tables:
+            await conn.execute(table.delete())
         if engine.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))
+            restarts = ", ".join(
+                f"setval(pg_get_serial_sequence('{t.name}', 'id'), 1, false)"
+                for t in tables
+                if "id" in t.c
+            )
+            await conn.execute(text(f"SELECT {restarts}"))
 
 
 @pytest.fixture

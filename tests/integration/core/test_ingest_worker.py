@@ -196,3 +196,35 @@ async def test_two_workers_racing_on_a_new_person_make_one_contact_and_conversat
         [conversation] = (await s.execute(select(Conversation))).scalars().all()
         assert conversation.message_count == 2
         assert len((await s.execute(select(Message))).all()) == 2
+
+
+async def test_a_contact_named_by_id_takes_the_profile_name_when_it_comes(db, factory):
+    from bandeja.core.contacts.actions import IdentityInfo, get_or_create_identity
+    from bandeja.core.contacts.models import Contact
+
+    ws = await factory.workspace()
+    channel = await factory.channel(ws, Platform.instagram)
+    first = await get_or_create_identity(
+        db,
+        workspace_id=ws.id,
+        channel_account_id=channel.id,
+        info=IdentityInfo(external_id="6523081971089342"),
+    )
+    contact = await db.get(Contact, first.contact_id)
+    assert contact.name == "6523081971089342"
+    await get_or_create_identity(
+        db,
+        workspace_id=ws.id,
+        channel_account_id=channel.id,
+        info=IdentityInfo(external_id="6523081971089342", display_name="Lucía Fernández"),
+    )
+    assert (contact.name, contact.search_name) == ("Lucía Fernández", "lucia fernandez")
+    # A name a teammate typed is theirs to keep.
+    contact.name = "Lucía (VIP)"
+    await get_or_create_identity(
+        db,
+        workspace_id=ws.id,
+        channel_account_id=channel.id,
+        info=IdentityInfo(external_id="6523081971089342", display_name="Lucía F."),
+    )
+    assert contact.name == "Lucía (VIP)"

@@ -97,12 +97,25 @@ async def get_or_create_identity(
                 raise
         return identity
     # Profiles change (new avatar, new name): keep the identity current, never blank it out.
+    before = IdentityInfo(
+        external_id=identity.external_id, display_name=identity.display_name, handle=identity.handle
+    ).best_name
     for field in ("handle", "display_name", "avatar_url", "language"):
         value = getattr(info, field)
         if value and getattr(identity, field) != value:
             setattr(identity, field, value)
     if info.accepts_messages is not None and identity.accepts_messages != info.accepts_messages:
         identity.accepts_messages = info.accepts_messages
+    after = IdentityInfo(
+        external_id=identity.external_id, display_name=identity.display_name, handle=identity.handle
+    ).best_name
+    if after != before:
+        # The contact still carries the name the platform gave first (often a bare id, before
+        # the profile could be read): follow the platform. A name a person typed is kept.
+        contact = await session.get(Contact, identity.contact_id)
+        if contact is not None and contact.name == before:
+            contact.name = clean_text(after)[:300]
+            contact.search_name = fold(contact.name)
     return identity
 
 
