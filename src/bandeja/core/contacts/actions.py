@@ -112,10 +112,10 @@ async def get_or_create_identity(
     if after != before:
         # The contact still carries the name the platform gave first (often a bare id, before
         # the profile could be read): follow the platform. A name a person typed is kept.
-        contact = await session.get(Contact, identity.contact_id)
-        if contact is not None and contact.name == before:
-            contact.name = clean_text(after)[:300]
-            contact.search_name = fold(contact.name)
+        named = await session.get(Contact, identity.contact_id)
+        if named is not None and named.name == before:
+            named.name = clean_text(after)[:300]
+            named.search_name = fold(named.name)
     return identity
 
 
