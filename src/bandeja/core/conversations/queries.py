@@ -25,7 +25,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from bandeja.core.access import Actor, visible_channels
 from bandeja.core.channels.models import ChannelAccount, Platform
@@ -112,6 +112,7 @@ def filter_clauses(
     *,
     skip_status: bool = False,
     skip_assignee: bool = False,
+    search_ids: list[int] | None = None,
 ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of ``spec`` for ``actor``, scope included."""
     where = scope_clauses(actor)
@@ -150,7 +151,12 @@ def filter_clauses(
         unread = and_(C.last_inbound_received_at.is_not(None), not_(read))
         where.append(unread if spec.unread else not_(unread))
     if spec.q:
-        where.append(search.match(_dialect(session), spec.q))
+        # ``search_ids``: the few matches the search index found (see search.rare_matches).
+        where.append(
+            C.id.in_(search_ids)
+            if search_ids is not None
+            else search.match(_dialect(session), spec.q)
+        )
     return where
 
 
@@ -168,6 +174,8 @@ def _summary_select() -> Select[Conversation, str, str | None, Platform, str, st
         .join(Contact, Contact.id == C.contact_id)
         .join(ChannelAccount, ChannelAccount.id == C.channel_account_id)
         .outerjoin(assignee, assignee.id == C.assignee_id)
+        # Up to 20 KB of search text per row: the list never shows it.
+        .options(defer(C.search_document))
     )
 
 
@@ -245,7 +253,8 @@ async def list_conversations(
 ) -> ConversationPage:
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}")
-    where = filter_clauses(session, actor, spec)
+    search_ids = await search.rare_matches(session, actor.workspace_id, spec.q) if spec.q else None
+    where = filter_clauses(session, actor, spec, search_ids=search_ids)
     newest = spec.sort == "newest"
     if cursor:
         at, ident = decode_cursor(cursor)
@@ -269,7 +278,7 @@ async def list_conversations(
     if more and rows:
         last = rows[-1][0]
         next_cursor = encode_cursor(last.last_activity_at, last.id)
-    counts = await count_conversations(session, actor, spec) if with_counts else None
+    counts = await _facet_counts(session, actor, spec, search_ids) if with_counts else None
     return ConversationPage(items=items, next_cursor=next_cursor, counts=counts)
 
 
@@ -331,13 +340,31 @@ async def count_cells(
             .group_by(K.status, K.assignee_id)
         )
         return [(s, a, int(n)) for s, a, n in await session.execute(stmt)]
-    where = filter_clauses(session, actor, spec, skip_status=True, skip_assignee=True)
+    search_ids = await search.rare_matches(session, actor.workspace_id, spec.q) if spec.q else None
+    return await _scan_cells(session, actor, spec, search_ids)
+
+
+async def _scan_cells(
+    session: AsyncSession, actor: Actor, spec: ConversationFilter, search_ids: list[int] | None
+) -> list[tuple[str, int, int]]:
+    where = filter_clauses(
+        session, actor, spec, skip_status=True, skip_assignee=True, search_ids=search_ids
+    )
     scan = (
         select(C.status, C.assignee_id, func.count())
         .where(*where)
         .group_by(C.status, C.assignee_id)
     )
     return [(s.value, a or 0, int(n)) for s, a, n in await session.execute(scan)]
+
+
+async def _facet_counts(
+    session: AsyncSession, actor: Actor, spec: ConversationFilter, search_ids: list[int] | None
+) -> Counts:
+    """Counts for a list that has already probed the search index."""
+    if spec.q:
+        return _facets(actor, spec, await _scan_cells(session, actor, spec, search_ids))
+    return await count_conversations(session, actor, spec)
 
 
 async def count_conversations(

@@ -1,14 +1,22 @@
 """Text search over conversations (folded contact name + message texts).
 
 The searchable text is ``Conversation.search_document``, appended to by the message actions.
-PostgreSQL answers with a GIN index on ``to_tsvector('simple', search_document)`` (created by the
-initial migration; the expression here must stay identical to hit it), words matched as prefixes.
-SQLite matches each word as a substring; fine for the embedded sizes it serves.
+PostgreSQL keeps ``search_vector = to_tsvector('simple', search_document)`` as a stored generated
+column with a GIN index (initial migration); words match as prefixes. SQLite matches each word as
+a substring, fine for the embedded sizes it serves.
+
+The planner cannot estimate how many rows a prefix query matches, and guesses 0.5%. For a rare
+word it then walks the whole inbox order filtering row by row (seconds at a million
+conversations). :func:`rare_matches` asks the GIN index first: when few conversations match,
+the list is built from those ids; when many do, walking the inbox order finds a page at once.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, func, literal_column
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, literal_column, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandeja.core.conversations.models import Conversation
 from bandeja.core.text import fold, search_words
@@ -22,14 +30,50 @@ def match(dialect_name: str, query: str) -> ColumnElement[bool]:
     if not words:
         return false()
     if dialect_name == "postgresql":
-        vector = func.to_tsvector(
-            literal_column("'simple'::regconfig"), Conversation.search_document
-        )
-        tsquery = func.to_tsquery(
-            literal_column("'simple'::regconfig"), " & ".join(f"{w}:*" for w in words)
-        )
-        return vector.op("@@")(tsquery)
+        return _vector().op("@@")(_tsquery(words))
     return and_(*(Conversation.search_document.contains(w, autoescape=True) for w in words))
+
+
+def _vector() -> ColumnElement[Any]:
+    return literal_column("conversations.search_vector")
+
+
+def _tsquery(words: list[str]) -> ColumnElement[Any]:
+    # Words are \w+ only (search_words), so they cannot carry tsquery operators.
+    return func.to_tsquery(
+        literal_column("'simple'::regconfig"), " & ".join(f"{w}:*" for w in words)
+    )
+
+
+RARE_LIMIT = 1000
+
+
+async def rare_matches(session: AsyncSession, workspace_id: int, query: str) -> list[int] | None:
+    """The ids of the conversations matching ``query`` when there are fewer than
+    ``RARE_LIMIT`` of them (PostgreSQL); None when there are more, or on SQLite.
+
+    The probe runs in a SAVEPOINT with sequential and plain index scans off, so that only the
+    GIN index can answer it; rolling the SAVEPOINT back restores the settings."""
+    words = search_words(query)
+    if not words or session.get_bind().dialect.name != "postgresql":
+        return None
+    async with session.begin_nested() as savepoint:
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        await session.execute(text("SET LOCAL enable_indexscan = off"))
+        ids = list(
+            (
+                await session.execute(
+                    select(Conversation.id)
+                    .where(
+                        Conversation.workspace_id == workspace_id,
+                        _vector().op("@@")(_tsquery(words)),
+                    )
+                    .limit(RARE_LIMIT)
+                )
+            ).scalars()
+        )
+        await savepoint.rollback()
+    return ids if len(ids) < RARE_LIMIT else None
 
 
 def initial_document(contact_name: str, subject: str | None = None) -> str:

@@ -35,7 +35,7 @@ async def test_simulated_traffic_and_a_reply_go_all_the_way(ig, workers, sandbox
     dm = next(c for c in conversations if c.kind is Kind.dm)
     inbound = (await ig.messages(dm.id))[0]
     person = next(p for p in engine.traffic.people(ig.sandbox_channel()) if p.id == dm.thread_key)
-    _, contact = await ig.identity(person.id)
+    _, contact = await ig.identity_and_contact(person.id)
     assert contact.name == person.name
     assert inbound.author_contact_id == contact.id
 

@@ -43,7 +43,7 @@ async def dm_from(
     await ig.emit(SimMessage(person=person, message_id=message_id, text=text, at=at))
     sandbox.wrote(ig.sandbox_channel(), person.id, at)
     await workers.drain()
-    return await ig.conversation(Kind.dm, person.id)
+    return await ig.conversation(person.id, Kind.dm)
 
 
 async def comment_from(
@@ -68,7 +68,7 @@ async def comment_from(
         )
     )
     await workers.drain()
-    return await ig.conversation(Kind.comment, parent_id or message_id)
+    return await ig.conversation(parent_id or message_id, Kind.comment)
 
 
 async def replied(ig: Instagram, workers: Workers, conversation_id: int, **body: Any) -> MessageOut:
@@ -106,7 +106,7 @@ async def test_dm_reply_is_sent_with_instagrams_request_shape(ig, workers, sandb
     assert record.idempotency_key == job.idempotency_key
     assert job.status is SendStatus.done
     # The contact's name came from the profile the sandbox serves.
-    _, contact = await ig.identity(LUCIA.id)
+    _, contact = await ig.identity_and_contact(LUCIA.id)
     assert contact.name == "Lucía Fernández"
 
 
@@ -290,7 +290,7 @@ async def test_outside_the_window_instagram_refuses_and_the_reply_fails(ig, work
     # was told nothing): Graph answers code 10, subcode 2534022.
     await ig.emit(SimMessage(person=OLIVIA, message_id="mid.in.old", text="Hello?", at=now()))
     await workers.drain()
-    conversation = await ig.conversation(Kind.dm, OLIVIA.id)
+    conversation = await ig.conversation(OLIVIA.id, Kind.dm)
     message = await replied(ig, workers, conversation.id, text="Hi Olivia!")
     assert message.status is DeliveryStatus.failed
     assert message.error_code == "10.2534022"
@@ -368,7 +368,7 @@ async def test_reply_to_a_comment_mention(ig, workers, sandbox):
         )
     )
     await workers.drain()
-    conversation = await ig.conversation(Kind.mention, "17910320517622461_17899912230051155")
+    conversation = await ig.conversation("17910320517622461_17899912230051155", Kind.mention)
     message = await replied(ig, workers, conversation.id, text="Thank you Olivia! 💛")
     [record] = sandbox.sent
     assert record.payload == {
@@ -392,7 +392,7 @@ async def test_reply_to_a_caption_mention(ig, workers, sandbox):
         )
     )
     await workers.drain()
-    conversation = await ig.conversation(Kind.mention, "18004561297533899")
+    conversation = await ig.conversation("18004561297533899", Kind.mention)
     await replied(ig, workers, conversation.id, text="¡Gracias Lucía!")
     [record] = sandbox.sent
     assert record.payload == {"media_id": "18004561297533899", "message": "¡Gracias Lucía!"}

@@ -88,7 +88,7 @@ async def test_every_fixture_is_accepted_and_processed(ig, workers, name):
 async def test_text_dm_opens_a_dm_conversation_with_the_person(ig, workers):
     await ig.deliver_fixture("messages__text")
     await workers.drain()
-    conversation = await ig.conversation(Kind.dm, LUCIA.id)
+    conversation = await ig.conversation(LUCIA.id, Kind.dm)
     [message] = await ig.messages(conversation.id)
     assert message.text.startswith("Hola, ¿tenéis la chaqueta vaquera en talla M?")
     assert message.text.endswith("😍")
@@ -96,7 +96,7 @@ async def test_text_dm_opens_a_dm_conversation_with_the_person(ig, workers):
     assert message.status is DeliveryStatus.received
     assert message.external_id == mid("messages__text")
     assert message.sent_at == millis(1773158712000)
-    identity, contact = await ig.identity(LUCIA.id)
+    identity, contact = await ig.identity_and_contact(LUCIA.id)
     # No sandbox plays Instagram here: the profile read fails and the IGSID stays the name.
     assert contact.name == LUCIA.id
     assert identity.display_name is None
@@ -107,7 +107,7 @@ async def test_text_dm_opens_a_dm_conversation_with_the_person(ig, workers):
 async def test_dm_sender_name_and_username_come_from_the_profile_api(ig, workers, sandbox):
     await ig.deliver_fixture("messages__text")
     await workers.drain()
-    identity, contact = await ig.identity(LUCIA.id)
+    identity, contact = await ig.identity_and_contact(LUCIA.id)
     assert contact.name == "Lucía Fernández"
     assert (identity.display_name, identity.handle) == ("Lucía Fernández", "lucia.fdez")
 
@@ -116,15 +116,15 @@ async def test_profiles_are_not_read_when_the_channel_says_so(ig, workers, sandb
     await ig.set_settings(fetch_profiles=False)
     await ig.deliver_fixture("messages__text")
     await workers.drain()
-    _, contact = await ig.identity(LUCIA.id)
+    _, contact = await ig.identity_and_contact(LUCIA.id)
     assert contact.name == LUCIA.id
 
 
 async def test_a_batch_delivers_every_entry_and_item(ig, workers):
     await ig.deliver_fixture("messages__batch")
     await workers.drain()
-    giulia = await ig.conversation(Kind.dm, GIULIA.id)
-    olivia = await ig.conversation(Kind.dm, OLIVIA.id)
+    giulia = await ig.conversation(GIULIA.id, Kind.dm)
+    olivia = await ig.conversation(OLIVIA.id, Kind.dm)
     assert [m.text for m in await ig.messages(giulia.id)] == [
         "Buongiorno! Spedite anche in Italia?",
         "E quanto costa la spedizione?",
@@ -199,16 +199,16 @@ async def test_message_shapes_become_text_and_attachments(ig, workers):
         "ad_id": "120208734561230045",
         "ad_title": "Rebajas de primavera",
     }
-    olivia = await ig.conversation(Kind.dm, OLIVIA.id)
+    olivia = await ig.conversation(OLIVIA.id, Kind.dm)
     assert olivia.message_count == 5
-    giulia = await ig.conversation(Kind.dm, GIULIA.id)
+    giulia = await ig.conversation(GIULIA.id, Kind.dm)
     assert giulia.last_message_preview == "Che bello questo colore! 😍"
 
 
 async def test_a_message_with_attachments_only_shows_their_kinds(ig, workers):
     await ig.deliver_fixture("messages__story_mention")
     await workers.drain()
-    conversation = await ig.conversation(Kind.dm, GIULIA.id)
+    conversation = await ig.conversation(GIULIA.id, Kind.dm)
     assert conversation.last_message_preview == "[story_mention]"
 
 
@@ -216,7 +216,7 @@ async def test_a_reply_to_a_message_keeps_what_it_answers(ig, workers):
     await ig.deliver_fixture("messages__text")
     await ig.deliver_fixture("messages__reply_to_message")
     await workers.drain()
-    conversation = await ig.conversation(Kind.dm, LUCIA.id)
+    conversation = await ig.conversation(LUCIA.id, Kind.dm)
     first, second = await ig.messages(conversation.id)
     assert second.reply_to_external_id == first.external_id == mid("messages__text")
 
@@ -224,14 +224,14 @@ async def test_a_reply_to_a_message_keeps_what_it_answers(ig, workers):
 async def test_the_dashboard_test_event_in_changes_is_a_message(ig, workers):
     await ig.deliver_fixture("messages__in_changes")
     await workers.drain()
-    [message] = await ig.messages((await ig.conversation(Kind.dm, OLIVIA.id)).id)
+    [message] = await ig.messages((await ig.conversation(OLIVIA.id, Kind.dm)).id)
     assert message.text == "Testing from the App Dashboard: is anyone there?"
 
 
 async def test_ice_breaker_postback_is_what_the_person_said(ig, workers):
     await ig.deliver_fixture("messaging_postbacks__icebreaker")
     await workers.drain()
-    [message] = await ig.messages((await ig.conversation(Kind.dm, GIULIA.id)).id)
+    [message] = await ig.messages((await ig.conversation(GIULIA.id, Kind.dm)).id)
     assert message.text == "Quali sono gli orari del negozio?"
     assert message.attachments == []
     stored = await ig.message(message.external_id or "")
@@ -244,7 +244,7 @@ async def test_echo_from_the_instagram_app_is_stored_as_sent_outside_bandeja(ig,
     await ig.deliver_fixture("messages__batch")
     await ig.deliver_fixture("messages__echo")
     await workers.drain()
-    conversation = await ig.conversation(Kind.dm, OLIVIA.id)
+    conversation = await ig.conversation(OLIVIA.id, Kind.dm)
     inbound, echo = await ig.messages(conversation.id)
     assert inbound.direction is Direction.inbound
     assert echo.direction is Direction.outbound
@@ -418,7 +418,7 @@ async def test_comment_and_its_replies_are_one_conversation(ig, workers):
     await ig.deliver_fixture("comments__top_level")
     await ig.deliver_fixture("comments__reply")
     await workers.drain()
-    conversation = await ig.conversation(Kind.comment, "18046812397560218")
+    conversation = await ig.conversation("18046812397560218", Kind.comment)
     assert conversation.subject == "Instagram post 18073159453512496"
     assert conversation.post_url is None
     top, reply = await ig.messages(conversation.id)
@@ -433,10 +433,10 @@ async def test_comment_and_its_replies_are_one_conversation(ig, workers):
     )
     assert top.sent_at == datetime.fromtimestamp(1773159112, UTC)
     # The conversation belongs to whoever started the thread; each comment keeps its author.
-    identity, contact = await ig.identity("17855631927041293")
+    identity, contact = await ig.identity_and_contact("17855631927041293")
     assert (identity.handle, contact.name) == ("marco.esposito", "@marco.esposito")
     assert conversation.contact_id == contact.id
-    _, carmen = await ig.identity("17843925631780041")
+    _, carmen = await ig.identity_and_contact("17843925631780041")
     assert reply.author_contact_id == carmen.id
     assert carmen.name == "@carmen_ruiz"
 
@@ -457,13 +457,13 @@ async def test_comment_variants(ig, workers):
         await ig.deliver_fixture(name)
     await workers.drain()
     for name, (thread, subject) in COMMENT_VARIANTS.items():
-        conversation = await ig.conversation(Kind.comment, thread)
+        conversation = await ig.conversation(thread, Kind.comment)
         assert conversation.subject == subject
         [message] = await ig.messages(conversation.id)
         value = fixture_json("instagram", name)["entry"][0]["changes"][0]["value"]
         assert message.text == value["text"]
         assert message.reply_to_external_id == value.get("parent_id")
-        _, contact = await ig.identity(value["from"]["id"])
+        _, contact = await ig.identity_and_contact(value["from"]["id"])
         assert contact.name == "@" + value["from"]["username"]
 
 
@@ -479,7 +479,7 @@ async def test_the_accounts_own_reply_joins_the_thread_as_sent_outside_bandeja(i
     await ig.deliver_fixture("comments__top_level")
     await ig.deliver_fixture("comments__own_reply")
     await workers.drain()
-    conversation = await ig.conversation(Kind.comment, "18046812397560218")
+    conversation = await ig.conversation("18046812397560218", Kind.comment)
     customer, ours = await ig.messages(conversation.id)
     assert customer.direction is Direction.inbound
     assert (ours.direction, ours.author_type) == (Direction.outbound, AuthorType.external)
@@ -488,7 +488,7 @@ async def test_the_accounts_own_reply_joins_the_thread_as_sent_outside_bandeja(i
     assert len(await ig.conversations()) == 1
     # Instagram does not say whom the account answered: no contact is made up for it.
     with pytest.raises(NoResultFound):
-        await ig.identity(ACCOUNT)
+        await ig.identity_and_contact(ACCOUNT)
 
 
 # --- mentions ----------------------------------------------------------------------------------
@@ -497,7 +497,7 @@ async def test_the_accounts_own_reply_joins_the_thread_as_sent_outside_bandeja(i
 async def test_mention_is_kept_with_its_ids_when_its_text_cannot_be_read(ig, workers):
     await ig.deliver_fixture("mentions__comment")
     await workers.drain()
-    conversation = await ig.conversation(Kind.mention, "17918195224117851_17894227972186120")
+    conversation = await ig.conversation("17918195224117851_17894227972186120", Kind.mention)
     [message] = await ig.messages(conversation.id)
     assert message.external_id == "17894227972186120"
     assert message.text == ""
@@ -512,7 +512,7 @@ async def test_mention_is_kept_with_its_ids_when_its_text_cannot_be_read(ig, wor
 async def test_caption_mention_without_the_graph_read(ig, workers):
     await ig.deliver_fixture("mentions__caption")
     await workers.drain()
-    conversation = await ig.conversation(Kind.mention, "18004561297533810")
+    conversation = await ig.conversation("18004561297533810", Kind.mention)
     [message] = await ig.messages(conversation.id)
     assert message.external_id == "18004561297533810"
     assert message.attachments[0]["media_id"] == "18004561297533810"
@@ -532,7 +532,7 @@ async def test_comment_mention_text_and_author_are_read_from_the_graph_api(ig, w
         )
     )
     await workers.drain()
-    conversation = await ig.conversation(Kind.mention, "17910320517622450_17899912230051144")
+    conversation = await ig.conversation("17910320517622450_17899912230051144", Kind.mention)
     [message] = await ig.messages(conversation.id)
     assert message.text == "@bottega.aurora avete questa borsa in rosso?"
     assert message.attachments == []
@@ -543,7 +543,9 @@ async def test_comment_mention_text_and_author_are_read_from_the_graph_api(ig, w
     assert conversation.subject == "Instagram mention by @giulia_ferrari (comment)"
     assert conversation.post_url is not None
     assert conversation.post_url.startswith("https://www.instagram.com/p/")
-    identity, contact = await ig.identity(GIULIA.id)  # the IGSID, as for her DMs and comments
+    identity, contact = await ig.identity_and_contact(
+        GIULIA.id
+    )  # the IGSID, as for her DMs and comments
     assert (identity.handle, contact.name) == ("giulia_ferrari", "@giulia_ferrari")
 
 
@@ -560,12 +562,12 @@ async def test_caption_mention_text_is_the_caption(ig, workers, sandbox):
         )
     )
     await workers.drain()
-    conversation = await ig.conversation(Kind.mention, "18004561297533811")
+    conversation = await ig.conversation("18004561297533811", Kind.mention)
     [message] = await ig.messages(conversation.id)
     assert message.text == "Sunday brunch at @bottega.aurora 🥐"
     assert conversation.subject == "Instagram mention by @olivia.bennett (caption)"
     # A caption read gives the author's username only: that is the identity's key.
-    identity, _ = await ig.identity("@olivia.bennett")
+    identity, _ = await ig.identity_and_contact("@olivia.bennett")
     assert identity.handle == "olivia.bennett"
 
 
@@ -681,7 +683,7 @@ async def test_an_older_message_arriving_late_does_not_become_the_latest(ig, wor
     await workers.drain()
     await ig.deliver(json.dumps(earlier).encode())
     await workers.drain()
-    conversation = await ig.conversation(Kind.dm, GIULIA.id)
+    conversation = await ig.conversation(GIULIA.id, Kind.dm)
     assert conversation.last_message_preview == "E quanto costa la spedizione?"
     assert [m.text for m in await ig.messages(conversation.id)] == [
         "Buongiorno! Spedite anche in Italia?",

@@ -340,12 +340,12 @@ async def _comment_removed(page: Page) -> None:
 
 @check("feed_comment__hide")
 async def _hidden(page: Page) -> None:
-    assert (await page.message(REPLY_COMMENT)).hidden_at is not None
+    assert (await page.stored(REPLY_COMMENT)).hidden_at is not None
 
 
 @check("feed_comment__unhide")
 async def _unhidden(page: Page) -> None:
-    assert (await page.message(REPLY_COMMENT)).hidden_at is None
+    assert (await page.stored(REPLY_COMMENT)).hidden_at is None
 
 
 @check("feed_comment__page_reply")
@@ -372,7 +372,7 @@ async def _comment_reaction(page: Page) -> None:
 
 @pytest.mark.parametrize("name", fixture_names("messenger"))
 async def test_fixture_is_accepted_processed_and_lands(page: Page, name: str) -> None:
-    await page.deliver(*BEFORE.get(name, []), name)
+    await page.deliver_fixtures(*BEFORE.get(name, []), name)
     await page.assert_all_processed()
     if name in CHECKS:
         await CHECKS[name](page)

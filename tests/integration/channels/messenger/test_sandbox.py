@@ -14,7 +14,7 @@ from .conftest import LUCIA, Page, now
 
 async def test_simulated_customers_land_in_the_inbox(page: Page) -> None:
     traffic = Traffic(page.sandbox, random.Random(20260310), people_per_channel=5)
-    events = [traffic.next_event(page.sandbox_channel) for _ in range(40)]
+    events = [traffic.next_event(page.sandbox_channel()) for _ in range(40)]
     assert await page.emit(*events) >= 40
     await page.assert_all_processed()
     kinds = {c.kind for c in await page.conversations()}
@@ -32,7 +32,7 @@ async def test_a_marketing_opt_out_and_a_reaction_to_our_reply(page: Page) -> No
     assert (await page.identity(LUCIA.id)).marketing_opt_in is True
     await page.emit(SimOptOut(person=LUCIA, opted_in=False, at=now()))
     assert (await page.identity(LUCIA.id)).marketing_opt_in is False
-    await page.deliver("message_echo__page_inbox")
+    await page.deliver_fixtures("message_echo__page_inbox")
     [ours] = await page.messages()
     assert ours.external_id is not None
     await page.emit(SimReaction(person=LUCIA, message_id=ours.external_id, reaction="👍", at=now()))

@@ -28,7 +28,7 @@ async def customer_writes(
     await page.emit(
         SimMessage(person=LUCIA, message_id=f"m_in_{int(at.timestamp())}", text=text, at=at)
     )
-    page.sandbox.wrote(page.sandbox_channel, LUCIA_ID, at)
+    page.sandbox.wrote(page.sandbox_channel(), LUCIA_ID, at)
     return (await page.conversation(LUCIA_ID)).id
 
 
@@ -101,7 +101,7 @@ async def test_an_echo_before_the_send_result_is_matched_by_metadata(page: Page)
     )
     assert r.status_code == 202, r.text
     # The echo (metadata "bandeja:fixture-echo-key-0001") is processed before the send job.
-    await page.deliver("message_echo__bandeja")
+    await page.deliver_fixtures("message_echo__bandeja")
     message = await page.by_id(r.json()["id"])
     assert (message.external_id or "").startswith("m_Zx9cV8")  # the echo's mid
     assert message.status is DeliveryStatus.sent
@@ -121,7 +121,7 @@ async def test_a_message_sent_from_the_page_inbox_is_kept_as_external(page: Page
 async def test_429_with_retry_after_is_retried_later(page: Page) -> None:
     conversation_id = await customer_writes(page)
     page.sandbox.inject_failure(
-        page.sandbox_channel.platform,
+        page.sandbox_channel().platform,
         429,
         {
             "error": {
@@ -148,7 +148,7 @@ async def test_429_with_retry_after_is_retried_later(page: Page) -> None:
 async def test_a_policy_error_fails_the_reply_with_meta_code_and_message(page: Page) -> None:
     conversation_id = await customer_writes(page)
     page.sandbox.inject_failure(
-        page.sandbox_channel.platform,
+        page.sandbox_channel().platform,
         400,
         {
             "error": {
@@ -222,7 +222,7 @@ async def test_a_private_reply_is_sent_once_by_messenger(page: Page) -> None:
     message = await page.by_id(r.json()["id"])
     assert message.is_private_reply
     assert message.status is DeliveryStatus.sent
-    assert (await page.message(TOP)).private_replied_at is not None
+    assert (await page.stored(TOP)).private_replied_at is not None
     await page.echo_sends()  # Messenger echoes it in the DM thread: matched, not duplicated
     assert len(await page.conversations()) == 1
     again = await page.reply(conversation_id, text="One more thing…", private_reply_to=top.id)
@@ -259,7 +259,7 @@ async def test_the_api_refuses_what_messenger_would_refuse(page: Page) -> None:
         assert r.json()["error"]["code"] == code
         assert words in r.json()["error"]["message"]
     # A thread the Page started from its inbox: the person never wrote.
-    await page.deliver("message_echo__page_inbox")
+    await page.deliver_fixtures("message_echo__page_inbox")
     giulia = (await page.conversation(GIULIA.id)).id
     r = await page.reply(giulia, text="Ciao!")
     assert (r.status_code, r.json()["error"]["code"]) == (422, "rule:business_cannot_start")

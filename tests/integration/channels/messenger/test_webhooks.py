@@ -78,7 +78,7 @@ async def test_bad_signatures_are_refused_and_nothing_is_stored(
         }
     else:
         headers = {"X-Hub-Signature-256": "sha256=" + "zz" * 32}
-    response = await page.post(body, headers)
+    response = await page.deliver(body, headers)
     assert response.status_code == status
     await page.workers.drain()
     assert await page.raw_events() == []
@@ -87,7 +87,7 @@ async def test_bad_signatures_are_refused_and_nothing_is_stored(
 
 
 async def test_valid_signature_in_upper_case_hex_is_accepted(page: Page) -> None:
-    response = await page.post(
+    response = await page.deliver(
         BODY, {"X-Hub-Signature-256": signature(BODY).upper().replace("SHA256=", "sha256=")}
     )
     assert response.status_code == 200
@@ -96,7 +96,7 @@ async def test_valid_signature_in_upper_case_hex_is_accepted(page: Page) -> None
 
 
 async def test_a_body_that_is_not_json_fails_visibly_and_stays_stored(page: Page) -> None:
-    response = await page.post(b"<xml>not json</xml>")
+    response = await page.deliver(b"<xml>not json</xml>")
     assert response.status_code == 200  # signed by the app: stored before it is read
     await page.workers.drain()
     [raw] = await page.raw_events()
@@ -106,7 +106,7 @@ async def test_a_body_that_is_not_json_fails_visibly_and_stays_stored(page: Page
 
 async def test_the_same_delivery_five_times_is_one_message(page: Page) -> None:
     for _ in range(5):
-        assert (await page.post(BODY)).status_code == 200
+        assert (await page.deliver(BODY)).status_code == 200
     await page.workers.drain()
     assert len(await page.raw_events()) == 1
     [message] = await page.messages()
@@ -120,14 +120,14 @@ async def test_the_same_message_in_different_bodies_is_stored_once(page: Page) -
     other_time = {**data, "entry": [{**data["entry"][0], "time": 1773150009999}]}
     await page.deliver_json(batch)
     await page.deliver_json(other_time)
-    await page.deliver("message__text")
+    await page.deliver_fixtures("message__text")
     assert len(await page.raw_events()) == 3
     assert len(await page.messages()) == 1
     assert (await page.conversation(LUCIA_ID)).message_count == 1
 
 
 async def test_read_before_delivery_stays_read(page: Page) -> None:
-    await page.deliver(
+    await page.deliver_fixtures(
         "message_echo__page_inbox", "read__watermark", "delivery__mids", "delivery__watermark"
     )
     assert (await page.message(MID_OUT)).status is DeliveryStatus.read
@@ -135,7 +135,7 @@ async def test_read_before_delivery_stays_read(page: Page) -> None:
 
 
 async def test_statuses_for_unknown_messages_are_counted_not_failed(page: Page) -> None:
-    await page.deliver("delivery__mids", "reaction__react", "message_edit__text")
+    await page.deliver_fixtures("delivery__mids", "reaction__react", "message_edit__text")
     await page.assert_all_processed()
     assert await page.ignored() == {
         "status_unknown_message": 1,
@@ -145,7 +145,7 @@ async def test_statuses_for_unknown_messages_are_counted_not_failed(page: Page) 
 
 
 async def test_a_reply_before_its_top_level_comment_lands_in_the_same_thread(page: Page) -> None:
-    await page.deliver("feed_comment__reply", "feed_comment__add")
+    await page.deliver_fixtures("feed_comment__reply", "feed_comment__add")
     [conversation] = await page.conversations()
     assert (conversation.kind, conversation.thread_key) == (Kind.comment, TOP_COMMENT)
     messages = await page.thread(TOP_COMMENT, Kind.comment)
@@ -155,9 +155,11 @@ async def test_a_reply_before_its_top_level_comment_lands_in_the_same_thread(pag
 
 
 async def test_an_old_message_arriving_late_does_not_move_the_thread_back(page: Page) -> None:
-    await page.deliver("message__batch")
+    await page.deliver_fixtures("message__batch")
     newest = (await page.conversation(GIULIA_ID)).last_activity_at
-    await page.deliver("message__reply_to")  # Giulia, two minutes after T0: older than the batch
+    await page.deliver_fixtures(
+        "message__reply_to"
+    )  # Giulia, two minutes after T0: older than the batch
     conversation = await page.conversation(GIULIA_ID)
     assert conversation.last_activity_at == newest
     assert conversation.message_count == 2
@@ -165,8 +167,8 @@ async def test_an_old_message_arriving_late_does_not_move_the_thread_back(page: 
 
 
 async def test_a_dm_sender_is_named_from_the_profile_api(page: Page) -> None:
-    page.sandbox.add_person(page.sandbox_channel.platform, LUCIA)
-    await page.deliver("message__text")
+    page.sandbox.add_person(page.sandbox_channel().platform, LUCIA)
+    await page.deliver_fixtures("message__text")
     conversation = await page.conversation(LUCIA_ID)
     assert (await page.contact_of(conversation)).name == "Lucía Fernández"
     identity = await page.identity(LUCIA_ID)
@@ -175,17 +177,17 @@ async def test_a_dm_sender_is_named_from_the_profile_api(page: Page) -> None:
 
 
 async def test_profile_lookups_can_be_turned_off(page: Page) -> None:
-    page.sandbox.add_person(page.sandbox_channel.platform, LUCIA)
+    page.sandbox.add_person(page.sandbox_channel().platform, LUCIA)
     await page.set_settings(fetch_profiles=False)
-    await page.deliver("message__text")
+    await page.deliver_fixtures("message__text")
     assert (await page.identity(LUCIA_ID)).display_name is None
 
 
 async def test_a_profile_api_failure_never_fails_the_delivery(page: Page) -> None:
-    page.sandbox.add_person(page.sandbox_channel.platform, LUCIA)
+    page.sandbox.add_person(page.sandbox_channel().platform, LUCIA)
     page.sandbox.add_channel(
-        dataclasses.replace(page.sandbox_channel, secrets={"access_token": "another-token"})
+        dataclasses.replace(page.sandbox_channel(), secrets={"access_token": "another-token"})
     )
-    await page.deliver("message__text")  # the sandbox refuses our token now: (#190)
+    await page.deliver_fixtures("message__text")  # the sandbox refuses our token now: (#190)
     await page.assert_all_processed()
     assert (await page.identity(LUCIA_ID)).display_name is None

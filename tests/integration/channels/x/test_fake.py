@@ -55,7 +55,7 @@ async def test_the_fakes_webhooks_land_in_the_inbox(x, workers, fmt):
         post_text="Grazie Giulia!",
     )
     for event in (dm, mention, answer):
-        assert await x.emit(event, fake) == 1
+        assert await x.emit(event, fake=fake) == 1
     await workers.drain()
     [inbound] = await x.thread(LUCIA.id)
     assert inbound.text == "¿Tenéis descafeinado?"

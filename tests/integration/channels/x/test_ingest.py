@@ -62,7 +62,7 @@ async def test_every_fixture_is_accepted_and_processed(x, workers, name):
 async def test_a_dm_opens_a_conversation_with_the_sender(x, workers):
     await x.deliver_fixture("direct_message_events__text")
     await workers.drain()
-    conversation = await x.conversation(LUCIA.id)
+    conversation = await x.detail(LUCIA.id)
     assert conversation.kind is Kind.dm
     assert conversation.contact.name == "Lucía Fernández"
     [message] = await x.thread(LUCIA.id)
@@ -107,7 +107,7 @@ async def test_one_delivery_with_several_dms_lands_them_all(x, workers):
 async def test_a_group_dm_is_one_conversation_per_group(x, workers):
     await x.deliver_fixture("direct_message_events__group")
     await workers.drain()
-    conversation = await x.conversation(GROUP)
+    conversation = await x.detail(GROUP)
     assert conversation.kind is Kind.dm
     assert conversation.contact.name == "Marco Rossi"  # who wrote first
     [message] = await x.thread(GROUP)
@@ -154,7 +154,7 @@ async def test_a_mention_then_our_reply_a_like_and_a_delete(x, workers):
     await x.deliver_fixture("tweet_create_events__mention")
     await workers.drain()
     mention_id = "2122306215605490369"
-    conversation = await x.conversation(mention_id)
+    conversation = await x.detail(mention_id)
     assert conversation.kind is Kind.mention
     assert conversation.post_url == f"https://x.com/tomharris_uk/status/{mention_id}"
     assert conversation.contact.name == "Tom Harris"
@@ -181,7 +181,7 @@ async def test_a_mention_then_our_reply_a_like_and_a_delete(x, workers):
 async def test_a_reply_to_one_of_our_posts_is_threaded_under_that_post(x, workers):
     await x.deliver_fixture("tweet_create_events__reply_to_us")
     await workers.drain()
-    conversation = await x.conversation(OUR_POST)
+    conversation = await x.detail(OUR_POST)
     assert conversation.kind is Kind.mention
     [message] = await x.thread(OUR_POST)
     assert message.text == (
@@ -248,7 +248,7 @@ async def test_xaa_thread_groups_by_conversation_id_in_any_order(x, workers):
     assert messages[0].text.startswith("@cafeaurora ¿abrís en festivos?")
     assert messages[1].text == "¡Sí! Abrimos el 8 de diciembre de 9:00 a 14:00."
     assert messages[2].text == "Perfecto, ¡allí estaremos! ¿Hace falta reservar?"
-    detail = await x.conversation(root)
+    detail = await x.detail(root)
     assert detail.last_activity_at == messages[2].sent_at
     # The subject is what the first delivery knew of the post replied to.
     assert detail.subject == "¡Sí! Abrimos el 8 de diciembre de 9:00 a 14:00."
@@ -274,7 +274,7 @@ async def test_the_same_dm_in_both_formats_is_one_message(x, workers):
         person=TOM, message_id="2123436317852877505", text="Hi again!", at=at("2026-11-19T15:20:44")
     )
     await x.emit(message)
-    await x.emit(message, XFake("xaa"))
+    await x.emit(message, fake=XFake("xaa"))
     await x.emit(message)
     await workers.drain()
     assert len(await x.raw_events()) == 2  # the two bodies differ; the message id does not

@@ -115,7 +115,7 @@ def test_what_x_does_not_have_is_refused(kind, draft):
 async def test_the_api_refuses_a_dm_to_someone_who_does_not_accept_them(x, workers):
     await x.deliver_fixture("direct_message_events__media")  # Giulia: receives_your_dm false
     await workers.drain()
-    conversation = await x.conversation(GIULIA.id)
+    conversation = await x.detail(GIULIA.id)
     response = await x.reply(conversation.id, text="Ci scusiamo, ti rimborsiamo subito")
     assert response.status_code == 422, response.text
     error = response.json()["error"]
@@ -143,7 +143,7 @@ async def test_the_api_refuses_a_post_reply_over_280_unless_long_posts(x, worker
 async def test_the_api_refuses_a_group_dm_of_51(x, workers):
     await x.deliver_fixture("direct_message_events__text")
     await workers.drain()
-    conversation = await x.conversation(LUCIA.id)
+    conversation = await x.detail(LUCIA.id)
     extra = [str(2_000_000 + n) for n in range(49)]
     response = await x.reply(conversation.id, text="Hola a todos", extra_recipients=extra)
     assert response.status_code == 422

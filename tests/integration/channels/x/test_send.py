@@ -25,7 +25,7 @@ async def _dm_conversation(
 ) -> ConversationDetail:
     await x.deliver_fixture(fixture_name)
     await workers.drain()
-    return await x.conversation(key)
+    return await x.detail(key)
 
 
 async def test_a_dm_reply_is_sent_to_the_person_and_matched_with_its_echo(x, workers, sandbox):
@@ -87,7 +87,7 @@ async def test_a_mention_reply_is_a_post_in_reply_to_the_latest_customer_post(x,
     )
     await x.emit(mention)
     await workers.drain()
-    conversation = await x.conversation(mention.message_id)
+    conversation = await x.detail(mention.message_id)
     response = await x.reply(conversation.id, text="Yes, 9am to 2pm!")
     assert response.status_code == 202, response.text
     await workers.drain()

@@ -761,17 +761,22 @@ def upgrade() -> None:
         batch_op.create_index("ix_note_mentions_user", ["user_id", "note_id"], unique=False)
 
     if op.get_bind().dialect.name == "postgresql":
-        # Text search over the folded contact name and message texts; the query side is in
-        # core/conversations/search.py and must use the same expression to hit this index.
+        # Text search over the folded contact name and message texts (core/conversations/
+        # search.py). A stored vector, not an expression index: when the planner walks the
+        # inbox order and filters (common words), each row's check must not re-parse the text.
         op.execute(
-            "CREATE INDEX ix_conversations_search ON conversations "
-            "USING gin (to_tsvector('simple'::regconfig, search_document))"
+            "ALTER TABLE conversations ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+            "(to_tsvector('simple'::regconfig, search_document)) STORED"
+        )
+        op.execute(
+            "CREATE INDEX ix_conversations_search ON conversations USING gin (search_vector)"
         )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_conversations_search")
+        op.execute("ALTER TABLE conversations DROP COLUMN IF EXISTS search_vector")
     with op.batch_alter_table("note_mentions", schema=None) as batch_op:
         batch_op.drop_index("ix_note_mentions_user")
 
