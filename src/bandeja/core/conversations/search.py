@@ -7,8 +7,10 @@ a substring, fine for the embedded sizes it serves.
 
 The planner cannot estimate how many rows a prefix query matches, and guesses 0.5%. For a rare
 word it then walks the whole inbox order filtering row by row (seconds at a million
-conversations). :func:`rare_matches` asks the GIN index first: when few conversations match,
-the list is built from those ids; when many do, walking the inbox order finds a page at once.
+conversations); for a common word, asking the GIN index builds a bitmap of hundreds of thousands
+of rows (hundreds of milliseconds). :func:`rare_matches` reads the column's statistics (the
+lexemes ANALYZE found frequent) to tell the two apart: a common query walks the inbox order and
+finds a page at once; a rare one asks the GIN index and lists those few ids.
 """
 
 from __future__ import annotations
@@ -46,6 +48,31 @@ def _tsquery(words: list[str]) -> ColumnElement[Any]:
 
 
 RARE_LIMIT = 1000
+# A query matching at least this share of conversations finds a page quickly in inbox order.
+COMMON_SHARE = 0.002
+
+
+async def _frequent(session: AsyncSession, words: list[str]) -> bool:
+    """Whether ``words`` (as prefixes, all of them) match a large share of conversations,
+    estimated from ``pg_stats`` like the planner would if it understood prefixes. No statistics
+    yet (a new or small table): not frequent, and asking the index is cheap anyway."""
+    row = (
+        await session.execute(
+            text(
+                "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+                "WHERE tablename = 'conversations' AND attname = 'search_vector' "
+                "AND schemaname = current_schema()"
+            )
+        )
+    ).first()
+    if row is None or not row[0] or not row[1]:
+        return False
+    elems: list[str] = list(row[0])
+    freqs: list[float] = list(row[1])[: len(elems)]
+    share = 1.0
+    for word in words:
+        share *= min(1.0, sum(f for e, f in zip(elems, freqs, strict=True) if e.startswith(word)))
+    return share >= COMMON_SHARE
 
 
 async def rare_matches(session: AsyncSession, workspace_id: int, query: str) -> list[int] | None:
@@ -56,6 +83,8 @@ async def rare_matches(session: AsyncSession, workspace_id: int, query: str) -> 
     GIN index can answer it; rolling the SAVEPOINT back restores the settings."""
     words = search_words(query)
     if not words or session.get_bind().dialect.name != "postgresql":
+        return None
+    if await _frequent(session, words):
         return None
     async with session.begin_nested() as savepoint:
         await session.execute(text("SET LOCAL enable_seqscan = off"))
