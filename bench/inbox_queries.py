@@ -21,6 +21,7 @@ import asyncio
 import bisect
 import contextlib
 import math
+import os
 import random
 import sqlite3
 import sys
@@ -179,19 +180,19 @@ PG_SETTINGS = {
 # after parents: foreign-key checks may be on). One row per line reads better than one value.
 # fmt: off
 BULK_TABLES = ["contacts", "conversations", "messages", "conversation_tags", "activities", "notes"]
-CONTACT_COLUMNS = ("id", "workspace_id", "name", "avatar_url", "language", "updated_at",
-                   "created_at")
+CONTACT_COLUMNS = ("id", "workspace_id", "name", "search_name", "avatar_url", "language",
+                   "updated_at", "created_at")
 CONVERSATION_COLUMNS = (
     "id", "workspace_id", "channel_account_id", "contact_id", "kind", "thread_key", "subject",
     "post_url", "status", "follow_up_until", "completed_at", "assignee_id", "team_id",
-    "priority", "last_activity_at", "last_inbound_at", "last_outbound_at",
-    "last_message_preview", "message_count", "search_document", "created_at",
+    "priority", "last_activity_at", "last_inbound_at", "last_inbound_received_at",
+    "last_outbound_at", "last_message_preview", "message_count", "search_document", "created_at",
 )
 MESSAGE_COLUMNS = (
     "id", "workspace_id", "conversation_id", "channel_account_id", "direction", "author_type",
     "author_user_id", "author_contact_id", "text", "attachments", "external_id",
     "reply_to_external_id", "sent_at", "status", "error_code", "error_message",
-    "is_private_reply", "edited_at", "deleted_at", "reactions", "created_at",
+    "is_private_reply", "edited_at", "deleted_at", "reactions", "extra", "created_at",
 )
 TAG_COLUMNS = ("conversation_id", "tag_id")
 ACTIVITY_COLUMNS = ("id", "workspace_id", "conversation_id", "actor_user_id", "verb", "data",
@@ -199,7 +200,8 @@ ACTIVITY_COLUMNS = ("id", "workspace_id", "conversation_id", "actor_user_id", "v
 NOTE_COLUMNS = ("id", "workspace_id", "conversation_id", "author_id", "text", "created_at")
 DATETIME_COLUMNS = {
     "created_at", "updated_at", "sent_at", "edited_at", "deleted_at", "follow_up_until",
-    "completed_at", "last_activity_at", "last_inbound_at", "last_outbound_at",
+    "completed_at", "last_activity_at", "last_inbound_at", "last_inbound_received_at",
+    "last_outbound_at",
 }
 # fmt: on
 # Below this size the load keeps foreign-key checks on: a small run then also proves that the
@@ -285,10 +287,14 @@ def contact_batches(plan: Plan, world: World) -> Iterator[list[Row]]:
     created = END - YEAR
     for lo in range(1, plan.contacts + 1, plan.batch):
         hi = min(lo + plan.batch, plan.contacts + 1)
-        yield [
-            (cid, world.workspace_id, contact_name(cid), None, None, None, created)
-            for cid in range(lo, hi)
-        ]
+        rows = []
+        for cid in range(lo, hi):
+            name = contact_name(cid)
+            # search_name as contacts.actions stores it (contact search).
+            rows.append(
+                (cid, world.workspace_id, name, fold(name)[:300], None, None, None, created)
+            )
+        yield rows
 
 
 @dataclass
@@ -401,7 +407,7 @@ def conversation_batches(plan: Plan, world: World, stats: Generated) -> Iterator
                 batch.messages.append((
                     message_id, ws, cid, channel, direction, author_type, author_user,
                     author_contact, text, "[]", f"m{message_id}", None, at, delivery, None, None,
-                    False, None, None, "{}", at,
+                    False, None, None, "{}", "{}", at,
                 ))
                 # fmt: on
             if cid % 997 == 1:
@@ -414,11 +420,13 @@ def conversation_batches(plan: Plan, world: World, stats: Generated) -> Iterator
             elif status == "complete":
                 completed_at = at + timedelta(minutes=1 + rng.randrange(600))
             post_url = None if kind == "dm" else f"https://social.example/p/{cid}"
+            # Messages arrive as they are sent (created_at = sent_at): the last inbound arrival
+            # (last_inbound_received_at, read state) is the last inbound time.
             # fmt: off
             batch.conversations.append((
                 cid, ws, channel, contact, kind, f"t{cid}", None, post_url, status,
-                follow_up_until, completed_at, assignee, None, priority, at, last_in, last_out,
-                preview, count, document, first,
+                follow_up_until, completed_at, assignee, None, priority, at, last_in,
+                last_in, last_out, preview, count, document, first,
             ))
             # fmt: on
 
@@ -488,7 +496,7 @@ class Loader(Protocol):
 class PostgresLoader:
     """COPY (binary, via asyncpg) into the migrated tables, with their secondary indexes dropped.
 
-    Building an index once over sorted data is several times faster than growing it row by row
+    Building an index once after the load is several times faster than growing it row by row
     (the GIN search index most of all); the indexes are re-created from their own definitions
     (``pg_get_indexdef``), so the schema after the load is exactly the migrated one.
     """
@@ -748,6 +756,13 @@ async def prepare_postgresql(
         # skip the heap) and hint bits are written. Without it the first reads would pay for that.
         await raw.execute("VACUUM (ANALYZE)")
     report.phases.append(("VACUUM (ANALYZE)", time.monotonic() - started, 0))
+    started = time.monotonic()
+    async with engine.connect() as conn:
+        # The load leaves GBs of dirty buffers that a spread checkpoint would write out during
+        # the timings (and the kernel after it): write them now, so that p95 measures queries.
+        await (await _asyncpg(conn)).execute("CHECKPOINT")
+    os.sync()
+    report.phases.append(("CHECKPOINT + sync", time.monotonic() - started, 0))
     return world, report
 
 
@@ -777,7 +792,8 @@ async def prepare_sqlite(
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
-    report.phases.append(("ANALYZE", time.monotonic() - started, 0))
+    os.sync()  # as for PostgreSQL: no kernel writeback of the load during the timings
+    report.phases.append(("ANALYZE + checkpoint + sync", time.monotonic() - started, 0))
     return world, report
 
 
@@ -832,6 +848,7 @@ class Result:
     query: Query
     p50: float
     p95: float
+    worst: float
     rows: int
     note: str
     runs: int
@@ -949,28 +966,44 @@ def percentile(sorted_ms: Sequence[float], p: float) -> float:
 async def measure(
     factory: async_sessionmaker[AsyncSession],
     backend: str,
-    query: Query,
+    queries: Sequence[Query],
     repeat: int,
     budget_s: float,
-) -> Result:
-    for i in range(3):  # warm caches and SQLAlchemy's statement cache; not counted
-        async with factory() as session:
-            await query.run(session, i)
-    samples: list[float] = []
-    rows, note = 0, ""
-    deadline = time.monotonic() + budget_s
+) -> list[Result]:
+    """Time every query ``repeat`` times, round-robin.
+
+    Round-robin spreads whatever else the machine does over all queries alike, instead of
+    pinning it on the one that happened to run at that moment. A query stops being timed once
+    it has used ``budget_s`` (a slow plan must not hold the benchmark for hours).
+    """
+    for query in queries:
+        for i in range(3):  # warm caches and SQLAlchemy's statement cache; not counted
+            async with factory() as session:
+                await query.run(session, i)
+    samples: list[list[float]] = [[] for _ in queries]
+    spent = [0.0 for _ in queries]
+    last: list[tuple[int, str]] = [(0, "") for _ in queries]
     for i in range(repeat):
-        # One session per run, as one request: connection checkout included.
-        async with factory() as session:
-            started = time.perf_counter()
-            rows, note = await query.run(session, i)
-            samples.append((time.perf_counter() - started) * 1000)
-        if time.monotonic() > deadline:
-            break
-    samples.sort()
-    return Result(
-        backend, query, percentile(samples, 50), percentile(samples, 95), rows, note, len(samples)
-    )
+        for q, query in enumerate(queries):
+            if spent[q] > budget_s:
+                continue
+            # One session per run, as one request: connection checkout included.
+            async with factory() as session:
+                started = time.perf_counter()
+                last[q] = await query.run(session, i)
+                elapsed = time.perf_counter() - started
+            samples[q].append(elapsed * 1000)
+            spent[q] += elapsed
+    results = []
+    for query, runs, (rows, note) in zip(queries, samples, last, strict=True):
+        runs.sort()
+        p50, p95 = percentile(runs, 50), percentile(runs, 95)
+        results.append(Result(backend, query, p50, p95, runs[-1], rows, note, len(runs)))
+    return results
+
+
+# Statements that change session state: replayed (not explained) before the SELECTs that follow.
+SESSION_STATE_VERBS = {"SET", "RESET", "SAVEPOINT", "ROLLBACK", "RELEASE"}
 
 
 async def explain(engine: AsyncEngine, backend: str, query: Query, out: TextIO) -> None:
@@ -992,9 +1025,16 @@ async def explain(engine: AsyncEngine, backend: str, query: Query, out: TextIO) 
     out.write(f"\n{'=' * 100}\n{backend} | {query.actor} | {query.name}\n")
     async with engine.connect() as conn:
         for statement, parameters in statements:
-            if not statement.lstrip().upper().startswith("SELECT"):
-                continue
             params = tuple(parameters) if parameters is not None else None
+            verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+            if verb in SESSION_STATE_VERBS:
+                # Replayed as is, so that each SELECT is planned under the same settings
+                # (e.g. SET LOCAL in a SAVEPOINT) as in the timed run.
+                out.write(f"\n--- {statement}\n")
+                await conn.exec_driver_sql(statement, params)
+                continue
+            if verb != "SELECT":
+                continue  # the benchmarked queries only read; nothing else to explain
             out.write(f"\n--- {statement}\n--- params: {params}\n")
             result = await conn.exec_driver_sql(prefix + statement, params)
             for row in result:
@@ -1030,17 +1070,8 @@ def print_results(results: Sequence[Result], plan: Plan) -> None:
     table = Table(
         title=f"Inbox queries, {plan.conversations:,} conversations (ms; one fresh session per run)"
     )
-    for column in (
-        "backend",
-        "actor",
-        "query",
-        "p50",
-        "p95",
-        "rows",
-        "runs",
-        "target p95",
-        "verdict",
-    ):
+    columns = ("backend", "actor", "query", "p50", "p95", "max", "rows", "runs", "target p95")
+    for column in (*columns, "verdict"):
         table.add_column(
             column, justify="left" if column in ("backend", "actor", "query") else "right"
         )
@@ -1058,6 +1089,7 @@ def print_results(results: Sequence[Result], plan: Plan) -> None:
             r.query.name,
             f"{r.p50:.2f}",
             f"{r.p95:.2f}",
+            f"{r.worst:.2f}",
             rows,
             str(r.runs),
             f"≤ {target:g}",
@@ -1130,34 +1162,25 @@ def main(
         raise typer.BadParameter(f"unknown backends {sorted(unknown)}", param_hint="--backends")
     if pg_url:
         _loopback_only(pg_url)
+    if sqlite_path and sqlite_path.exists() and not reuse:
+        raise typer.BadParameter(
+            f"{sqlite_path} exists; remove it or --reuse", param_hint="--sqlite-path"
+        )
     plan = Plan(conversations, messages_per_conversation, seed, batch)
     results: list[Result] = []
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(explain_to.open("w")) if explain_to else None
+    with contextlib.ExitStack() as outer:
+        out = outer.enter_context(explain_to.open("w")) if explain_to else None
         for backend in chosen:
-            if backend == "postgresql":
-                url = pg_url or _private_postgres(stack)
-                results += asyncio.run(
-                    run_backend(backend, url, None, plan, repeat, reuse, query_budget, out)
-                )
-            else:
-                if sqlite_path and sqlite_path.exists() and not reuse:
-                    raise typer.BadParameter(
-                        f"{sqlite_path} exists; remove it or --reuse", param_hint="--sqlite-path"
-                    )
-                path = sqlite_path or _temporary_sqlite(stack)
-                results += asyncio.run(
-                    run_backend(
-                        backend,
-                        f"sqlite+aiosqlite:///{path}",
-                        path,
-                        plan,
-                        repeat,
-                        reuse,
-                        query_budget,
-                        out,
-                    )
-                )
+            # One backend at a time: the private server (or temporary file) is gone before the
+            # next backend is timed, so its background work cannot disturb those figures.
+            with contextlib.ExitStack() as stack:
+                if backend == "postgresql":
+                    url, path = pg_url or _private_postgres(stack), None
+                else:
+                    path = sqlite_path or _temporary_sqlite(stack)
+                    url = f"sqlite+aiosqlite:///{path}"
+                run = run_backend(backend, url, path, plan, repeat, reuse, query_budget, out)
+                results += asyncio.run(run)
     print_results(results, plan)
 
 
@@ -1197,15 +1220,23 @@ async def run_backend(
             world, report = await prepare_sqlite(engine, sqlite_file, plan, reuse)
         print_load(backend, report, plan)
         factory = session_factory(engine)
-        results = []
-        for query in await build_queries(factory, world):
-            result = await measure(factory, backend, query, repeat, budget_s)
+        queries = await build_queries(factory, world)
+        # Other work on the machine shows in p95: print the load around the timings.
+        before = os.getloadavg()[0]
+        started = time.monotonic()
+        results = await measure(factory, backend, queries, repeat, budget_s)
+        console.print(
+            f"  timed {len(queries)} queries x {repeat} in {time.monotonic() - started:.0f} s; "
+            f"1-minute load average {before:.2f} before, {os.getloadavg()[0]:.2f} after "
+            f"({os.cpu_count()} CPUs)"
+        )
+        for result in results:
             console.print(
-                f"  {query.actor:5} {query.name:34} p50 {result.p50:8.2f} ms  "
+                f"  {result.query.actor:5} {result.query.name:34} p50 {result.p50:8.2f} ms  "
                 f"p95 {result.p95:8.2f} ms  rows {result.rows:,}"
             )
-            results.append(result)
-            if out is not None:
+        if out is not None:
+            for query in queries:
                 await explain(engine, backend, query, out)
                 out.flush()
         return results
