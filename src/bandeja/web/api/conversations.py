@@ -46,7 +46,7 @@ async def list_filter(
         str | None,
         Query(
             description="A saved view id or a built-in view key "
-            f"({', '.join(BUILTIN_VIEWS)}); other filters narrow it."
+            f"({', '.join(BUILTIN_VIEWS)}); a parameter replaces the view's value for its field."
         ),
     ] = None,
     status: Annotated[list[Status] | None, Query()] = None,
