@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from bandeja.cli.common import console, run, settings
+from bandeja.cli.common import console, database, run, settings
 from bandeja.core.ingest.actions import requeue
 from bandeja.core.ingest.models import RawEvent, RawEventStatus
 from bandeja.core.security import SecretBox
@@ -30,28 +30,24 @@ def events_list(
     config = settings()
 
     async def work() -> list[dict[str, object]]:
-        engine = create_engine(config.effective_database_url, pool_size=1)
-        try:
-            async with session_factory(engine)() as session:
-                stmt = select(RawEvent).order_by(RawEvent.id.desc()).limit(limit)
-                if failed:
-                    stmt = stmt.where(RawEvent.status == RawEventStatus.failed)
-                rows = (await session.execute(stmt)).scalars().all()
-                return [
-                    {
-                        "id": r.id,
-                        "platform": r.platform.value,
-                        "channel_account_id": r.channel_account_id,
-                        "status": r.status.value,
-                        "received_at": r.received_at.isoformat(),
-                        "attempts": r.attempts,
-                        "error": r.error,
-                        "size": len(r.body),
-                    }
-                    for r in rows
-                ]
-        finally:
-            await engine.dispose()
+        async with database(config) as session:
+            stmt = select(RawEvent).order_by(RawEvent.id.desc()).limit(limit)
+            if failed:
+                stmt = stmt.where(RawEvent.status == RawEventStatus.failed)
+            rows = (await session.execute(stmt)).scalars().all()
+            return [
+                {
+                    "id": r.id,
+                    "platform": r.platform.value,
+                    "channel_account_id": r.channel_account_id,
+                    "status": r.status.value,
+                    "received_at": r.received_at.isoformat(),
+                    "attempts": r.attempts,
+                    "error": r.error,
+                    "size": len(r.body),
+                }
+                for r in rows
+            ]
 
     rows = run(work)
     if as_json:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bandeja.channels.config import channel_config
@@ -54,24 +54,15 @@ class IngestWorker:
         self.idle_s = idle_s
         self.wake = asyncio.Event()
 
-    async def _targets(
-        self, session: AsyncSession, raw: RawEvent, channel: ChannelAccount
+    @staticmethod
+    def _targets(
+        raw: RawEvent, channel: ChannelAccount, accounts: dict[str, ChannelAccount]
     ) -> list[ChannelAccount]:
         """The channel accounts a delivery is for: the URL's, plus those of the same workspace
-        and platform that it names (one Meta app delivers every Page's events to one URL)."""
+        and platform that it names (one Meta app delivers every Page's events to one URL).
+        ``accounts``: that workspace's accounts of that platform, by external id."""
         others = connector_for(channel.platform).accounts_in(raw.body) - {channel.external_id}
-        if not others:
-            return [channel]
-        siblings = (
-            await session.execute(
-                select(ChannelAccount).where(
-                    ChannelAccount.workspace_id == channel.workspace_id,
-                    ChannelAccount.platform == channel.platform,
-                    ChannelAccount.external_id.in_(others),
-                )
-            )
-        ).scalars()
-        return [channel, *siblings]
+        return [channel, *(accounts[e] for e in sorted(others) if e in accounts)]
 
     async def _events(self, raw: RawEvent, channel: ChannelAccount) -> list[PlatformEvent]:
         """Parse (and, for platforms whose notifications carry only ids, expand) a delivery.
@@ -82,13 +73,17 @@ class IngestWorker:
         return await connector.expand(self.client, config, events)
 
     async def _process(
-        self, session: AsyncSession, raw: RawEvent, channel: ChannelAccount
+        self,
+        session: AsyncSession,
+        raw: RawEvent,
+        channel: ChannelAccount,
+        accounts: dict[str, ChannelAccount],
     ) -> str | None:
         """Apply one delivery; returns the error that failed it, or None."""
         try:
             work = [
                 (target, await self._events(raw, target))
-                for target in await self._targets(session, raw, channel)
+                for target in self._targets(raw, channel, accounts)
             ]
         except Exception as exc:
             log.exception("raw event %s (%s) cannot be parsed", raw.id, raw.platform)
@@ -126,15 +121,33 @@ class IngestWorker:
             raws = await claim_pending(session, limit=self.batch)
             if not raws:
                 return 0
-            channels: dict[int, ChannelAccount] = {}
+            # One read of the accounts involved per batch, not per delivery.
+            keys = {(r.workspace_id, r.platform) for r in raws}
+            rows = await session.execute(
+                select(ChannelAccount).where(
+                    or_(
+                        *(
+                            (ChannelAccount.workspace_id == w) & (ChannelAccount.platform == p)
+                            for w, p in keys
+                        )
+                    )
+                )
+            )
+            by_id: dict[int, ChannelAccount] = {}
+            by_external: dict[tuple[int, str], dict[str, ChannelAccount]] = {}
+            for account in rows.scalars():
+                by_id[account.id] = account
+                key = (account.workspace_id, account.platform.value)
+                by_external.setdefault(key, {})[account.external_id] = account
+            errors: dict[int, str | None] = {}
             for raw in raws:
-                channel = channels.get(raw.channel_account_id)
-                if channel is None:
-                    channel = await session.get(ChannelAccount, raw.channel_account_id)
-                    assert channel is not None  # the foreign key cascades deletes
-                    channels[channel.id] = channel
-                error = await self._process(session, raw, channel)
-                await touch_channel(session, channel, error=error)
+                channel = by_id[raw.channel_account_id]  # the foreign key cascades deletes
+                accounts = by_external[(channel.workspace_id, channel.platform.value)]
+                error = await self._process(session, raw, channel, accounts)
+                errors[channel.id] = error or errors.get(channel.id)
+            # Channel health: each account touched once per batch, with its last error.
+            for channel_id, error in errors.items():
+                await touch_channel(session, by_id[channel_id], error=error)
             await session.commit()
             return len(raws)
 

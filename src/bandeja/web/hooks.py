@@ -100,7 +100,12 @@ async def webhook(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=exc.status)
     async with sessions() as session:
         await record_raw_event(
-            session, (config.id, config.workspace_id, platform.value), body, request.headers
+            session,
+            channel_account_id=config.id,
+            workspace_id=config.workspace_id,
+            platform=platform.value,
+            body=body,
+            headers=request.headers,
         )
         await session.commit()
     workers = getattr(request.app.state, "workers", None)

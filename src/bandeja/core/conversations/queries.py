@@ -373,12 +373,6 @@ async def count_conversations(
     return _facets(actor, spec, await count_cells(session, actor, spec))
 
 
-def facets_for(
-    actor: Actor, spec: ConversationFilter, cells: Iterable[tuple[str, int, int]]
-) -> Counts:
-    return _facets(actor, spec, cells)
-
-
 async def get_conversation(
     session: AsyncSession, actor: Actor, conversation_id: int
 ) -> Conversation:

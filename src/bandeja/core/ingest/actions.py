@@ -53,22 +53,17 @@ ECHO_MATCH_WINDOW = timedelta(minutes=10)
 
 async def record_raw_event(
     session: AsyncSession,
-    channel: ChannelAccount | tuple[int, int, str],
+    *,
+    channel_account_id: int,
+    workspace_id: int,
+    platform: str,
     body: bytes,
     headers: Mapping[str, str],
 ) -> int | None:
     """Store a verified delivery; returns its id, or None when the same body was stored before."""
-    if isinstance(channel, ChannelAccount):
-        channel_id, workspace_id, platform = (
-            channel.id,
-            channel.workspace_id,
-            channel.platform.value,
-        )
-    else:
-        channel_id, workspace_id, platform = channel
     values = {
         "workspace_id": workspace_id,
-        "channel_account_id": channel_id,
+        "channel_account_id": channel_account_id,
         "platform": platform,
         "dedupe_key": hashlib.sha256(body).hexdigest(),
         "headers": {k: v for k, v in headers.items() if k.lower() in KEPT_HEADERS},

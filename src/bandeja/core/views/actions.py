@@ -22,9 +22,9 @@ async def get_view(session: AsyncSession, actor: Actor, view_id: int) -> View:
     return view
 
 
-def _check_may_edit(actor: Actor, view: View | None, shared: bool) -> None:
+def _check_may_edit(actor: Actor, view: View) -> None:
     """Personal views belong to their owner; shared views are edited by their owner or admins."""
-    if view is not None and view.owner_id != actor.user_id and not (view.shared and actor.is_admin):
+    if view.owner_id != actor.user_id and not (view.shared and actor.is_admin):
         raise PermissionDenied("only the owner or an admin may change this view")
 
 
@@ -65,7 +65,7 @@ async def create_view(session: AsyncSession, actor: Actor, data: ViewIn) -> View
 
 async def update_view(session: AsyncSession, actor: Actor, view_id: int, data: ViewIn) -> View:
     view = await get_view(session, actor, view_id)
-    _check_may_edit(actor, view, data.shared)
+    _check_may_edit(actor, view)
     view.name, view.shared, view.position = data.name, data.shared, data.position
     view.filters = data.filters.model_dump(mode="json", exclude_defaults=True)
     _emit(session, actor, view, "view.updated")
@@ -74,6 +74,6 @@ async def update_view(session: AsyncSession, actor: Actor, view_id: int, data: V
 
 async def delete_view(session: AsyncSession, actor: Actor, view_id: int) -> None:
     view = await get_view(session, actor, view_id)
-    _check_may_edit(actor, view, view.shared)
+    _check_may_edit(actor, view)
     await session.delete(view)
     _emit(session, actor, view, "view.deleted")
