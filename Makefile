@@ -24,14 +24,18 @@ run: $(VENV)/.installed ## Migrate the embedded database, load the demo (first r
 	@$(BANDEJA) sandbox & sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	  $(BANDEJA) serve
 
-system-deps: ## Install what the tests need from Debian (PostgreSQL) when missing
-	@if [ -z "$(PG_INITDB)" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
-	  else \
-	    echo "PostgreSQL is needed for the tests: sudo apt-get install postgresql" >&2; exit 1; \
-	  fi; \
-	fi
+system-deps: ## Install what the tests need from Debian (PostgreSQL, Chromium) when missing
+	@missing=""; \
+	  [ -n "$(PG_INITDB)" ] || missing="$$missing postgresql"; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  if [ -n "$$missing" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then \
+	      echo "apt-get install$$missing"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    else \
+	      echo "The tests need:$$missing (sudo apt-get install$$missing)" >&2; exit 1; \
+	    fi; \
+	  fi
 
 test: system-deps $(VENV)/.installed check pytest ## Install what is missing, lint, and run the whole suite on SQLite and PostgreSQL
 
