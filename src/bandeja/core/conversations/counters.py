@@ -11,6 +11,7 @@ conversations through the ORM. :func:`rebuild` recomputes every cell of a worksp
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
@@ -76,20 +77,30 @@ def _count_after_flush(session: Session, _flush: UOWTransaction) -> None:
     if not cells:
         return
     connection = session.connection()
+    stmt = _upsert(connection.dialect.name)
+    for cell, n in cells:
+        connection.execute(stmt, _params(cell, n))
+
+
+@functools.cache
+def _upsert(dialect_name: str) -> Any:
+    """``n += :n`` on one cell, created at 0 if missing (built once: ingest runs it often)."""
     table = ConversationCount.__table__
-    for (workspace_id, channel_id, kind, status, assignee_id), n in cells:
-        stmt = dialect_insert(connection.dialect.name, table).values(
-            workspace_id=workspace_id,
-            channel_account_id=channel_id,
-            kind=kind,
-            status=status,
-            assignee_id=assignee_id,
-            n=n,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(_KEY_FIELDS), set_={"n": table.c.n + stmt.excluded.n}
-        )
-        connection.execute(stmt)
+    stmt = dialect_insert(dialect_name, table)
+    return stmt.on_conflict_do_update(
+        index_elements=list(_KEY_FIELDS), set_={"n": table.c.n + stmt.excluded.n}
+    )
+
+
+def _params(cell: Cell, n: int) -> dict[str, Any]:
+    return {**dict(zip(_KEY_FIELDS, cell, strict=True)), "n": n}
+
+
+async def count_inserted(session: AsyncSession, conversation: Conversation) -> None:
+    """Count a conversation inserted by a statement (ingest's ``INSERT … ON CONFLICT DO
+    NOTHING RETURNING``) rather than by the unit of work, which the flush hook cannot see."""
+    stmt = _upsert(session.get_bind().dialect.name)
+    await session.execute(stmt, _params(_current(conversation), 1))
 
 
 async def rebuild(session: AsyncSession, workspace_id: int) -> int:
