@@ -4,11 +4,14 @@
     .venv/bin/python -m bench.ingest --seconds 5 --repeat 1 --events 40000   # quicker
 
 It starts a private PostgreSQL server, migrates it with ``bandeja db upgrade``, connects WhatsApp
-and Messenger channel accounts with ``bandeja channels add``, and serves ``bandeja serve`` as a
-real process. The requests are what the platforms send: bodies and signatures built by the
-platforms' sandbox fakes (``channels/<platform>/fake.py``) from simulated customers writing in
-English, Spanish and Italian (DMs, comments, reactions, edits), with 20 % exact duplicates (the
-same body re-sent a little later, as Meta's at-least-once delivery does).
+and Messenger channel accounts with ``bandeja channels add``, and runs Bandeja as real processes
+in two topologies (``--topology``): ``bandeja+worker``, the production one (``bandeja serve``
+with ``BANDEJA_WORKERS_IN_PROCESS=false`` and a ``bandeja worker`` process, docs/deploy.md), and
+``bandeja``, one ``bandeja serve`` that also runs the workers (the default of a small install).
+The requests are what the platforms send: bodies and signatures built by the platforms' sandbox
+fakes (``channels/<platform>/fake.py``) from simulated customers writing in English, Spanish and
+Italian (DMs, comments, reactions, edits), with 20 % exact duplicates (the same body re-sent a
+little later, as Meta's at-least-once delivery does).
 
 It measures, each ``--repeat`` times (the machine is shared and small: look at both figures):
 
@@ -68,6 +71,8 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 # --------------------------------------------------------------------------------------------
 
 TARGET_RATE = 1_000  # events/s at which the acknowledgement p99 is judged
+# How Bandeja runs (--topology), and the name its figures are printed under.
+TOPOLOGIES = {"worker": "bandeja+worker", "in-process": "bandeja"}
 ACK_P99_TARGET_MS = 50.0
 RATIO_TARGET = 0.5  # Bandeja's acknowledged events/s over the bare baseline's
 DUPLICATE_SHARE = 0.2
@@ -823,7 +828,7 @@ class Options:
     pg_url: str | None
     skip_baseline: bool
     repeat: int
-    separate_worker: bool
+    topologies: list[str]  # TOPOLOGIES keys, in the order they run
     wrk_threads: int
     senders: int
     durable: bool
@@ -837,6 +842,8 @@ class Results:
     fixed: dict[str, list[FixedRateResult]] = field(default_factory=dict)
     fixed_processing: dict[str, list[Processing]] = field(default_factory=dict)
     throughput: dict[str, list[ThroughputResult]] = field(default_factory=dict)
+    # Each Bandeja throughput run with the bare run measured just before it, on the same requests.
+    pairs: dict[str, list[tuple[ThroughputResult, ThroughputResult]]] = field(default_factory=dict)
     processing: dict[str, list[Processing]] = field(default_factory=dict)
     failed: tuple[int, str | None] = (0, None)
     notes: list[str] = field(default_factory=list)
@@ -856,9 +863,10 @@ class Bench:
 
     # --- servers -------------------------------------------------------------------------------
 
-    def start_bandeja(self, *, separate_worker: bool) -> Server:
+    def start_bandeja(self, topology: str) -> Server:
+        separate_worker = topology == "worker"
         port = free_port()
-        name = "bandeja+worker" if separate_worker else "bandeja"
+        name = TOPOLOGIES[topology]
         env = {**self.env, "BANDEJA_PORT": str(port)}
         if separate_worker:
             env["BANDEJA_WORKERS_IN_PROCESS"] = "false"
@@ -971,7 +979,9 @@ class Bench:
             f"p99 {_ms(result.p99_ms)} ms, {result.errors} errors"
         )
 
-    async def measure_throughput(self, server: Server, requests_file: Path, n: int) -> None:
+    async def measure_throughput(
+        self, server: Server, requests_file: Path, n: int
+    ) -> ThroughputResult:
         await self.settle(server)
         mark = await self.monitor.mark() if server.name != "bare" else (0, 0)
         before_cpu = self._cpu_now(server)
@@ -999,22 +1009,22 @@ class Bench:
                 f"({processing.messages_per_s:,.0f} messages/s)"
             )
         console.print(line)
+        return result
 
     async def run(self) -> None:
         opts = self.opts
-        modes = [False, True] if opts.separate_worker else [False]
         bare = None if opts.skip_baseline else self.start_bare()
         try:
             if bare is not None:
                 await self.warm_up(bare)
-            for separate in modes:
-                server = self.start_bandeja(separate_worker=separate)
+            for n, topology in enumerate(opts.topologies):
+                server = self.start_bandeja(topology)
                 try:
                     await self.warm_up(server)
                     console.print(f"[bold]fixed rate[/bold] ({server.name})")
                     for _ in range(opts.repeat):
                         await self.measure_fixed(server)
-                        if bare is not None and not separate:
+                        if bare is not None and n == 0:  # the reference, once per repeat
                             await self.measure_fixed(bare)
                     console.print(f"[bold]throughput[/bold] ({server.name})")
                     for _ in range(opts.repeat):
@@ -1023,9 +1033,14 @@ class Bench:
                         requests = self.workload.take(opts.events)
                         requests_file = self.workdir / "requests.bin"
                         write_requests(requests_file, requests)
-                        if bare is not None and not separate:
-                            await self.measure_throughput(bare, requests_file, len(requests))
-                        await self.measure_throughput(server, requests_file, len(requests))
+                        baseline = None
+                        if bare is not None:
+                            baseline = await self.measure_throughput(
+                                bare, requests_file, len(requests)
+                            )
+                        own = await self.measure_throughput(server, requests_file, len(requests))
+                        if baseline is not None:
+                            self.results.pairs.setdefault(server.name, []).append((baseline, own))
                 finally:
                     server.stop()
         finally:
@@ -1276,16 +1291,13 @@ def report(results: Results, opts: Options) -> None:
             if name != "bare" and opts.rate >= TARGET_RATE
             else "",
         )
-    bare = results.throughput.get("bare", [])
     for name, tp_runs in results.throughput.items():
         summary.add_row(
             f"{name}: acknowledged events/s", _runs([t.events_per_s for t in tp_runs]), "", ""
         )
-        if name == "bare" or not bare:
-            continue
-        # Runs are paired in time (the bare run just before Bandeja's), which cancels some of
-        # the noise of a shared machine.
-        pairs = list(zip(bare, tp_runs, strict=False))
+    for name, pairs in results.pairs.items():
+        # Each run against the bare run just before it, on the same requests: that cancels some
+        # of the noise of a shared machine.
         ratios = [t.events_per_s / b.events_per_s for b, t in pairs]
         summary.add_row(
             f"{name} / bare, events/s",
@@ -1361,12 +1373,14 @@ def main(
     ] = None,
     skip_baseline: Annotated[bool, typer.Option(help="Do not measure the bare baseline.")] = False,
     repeat: Annotated[int, typer.Option(help="Runs of each measurement.", min=1)] = 2,
-    separate_worker: Annotated[
-        bool,
+    topology: Annotated[
+        str,
         typer.Option(
-            help="Also measure BANDEJA_WORKERS_IN_PROCESS=false with a `bandeja worker` process."
+            help="How Bandeja runs: `worker` (`bandeja serve` with BANDEJA_WORKERS_IN_PROCESS="
+            "false and a `bandeja worker` process, the production topology), `in-process` (one "
+            "`bandeja serve` running the workers too) or `both`."
         ),
-    ] = False,
+    ] = "both",
     wrk_threads: Annotated[int, typer.Option(help="wrk threads.", min=1)] = 1,
     senders: Annotated[int, typer.Option(help="Distinct senders per account.", min=1)] = 2_000,
     durable: Annotated[
@@ -1377,6 +1391,8 @@ def main(
     ] = 600,
     seed: Annotated[int, typer.Option(help="Random seed of the traffic.")] = 7,
 ) -> None:
+    if topology not in (*TOPOLOGIES, "both"):
+        raise typer.BadParameter(f"--topology: one of {', '.join(TOPOLOGIES)} or both")
     if shutil.which("wrk") is None:
         raise typer.BadParameter("wrk is needed: apt-get install wrk")
     opts = Options(
@@ -1387,7 +1403,7 @@ def main(
         pg_url=pg_url,
         skip_baseline=skip_baseline,
         repeat=repeat,
-        separate_worker=separate_worker,
+        topologies=list(TOPOLOGIES) if topology == "both" else [topology],
         wrk_threads=wrk_threads,
         senders=senders,
         durable=durable,

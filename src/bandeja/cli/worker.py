@@ -6,6 +6,7 @@ import signal
 from bandeja.cli.common import console, settings
 from bandeja.core.security import SecretBox
 from bandeja.jobs.runner import Workers
+from bandeja.realtime.service import build_realtime
 from bandeja.storage.engine import create_engine, session_factory
 
 
@@ -16,6 +17,16 @@ def worker() -> None:
     async def main() -> None:
         engine = create_engine(config.effective_database_url, pool_size=config.database_pool_size)
         workers = Workers(session_factory(engine), SecretBox(config.resolved_secret_key()))
+        # The events of the jobs (a new message, a delivery status) reach the browsers through
+        # Redis; without it they would stay in this process, which serves no browser.
+        realtime = build_realtime(config) if config.redis_url else None
+        if realtime is not None:
+            await realtime.start(serve_clients=False)
+        else:
+            console.print(
+                "[yellow]BANDEJA_REDIS_URL is not set: browsers will not see this worker's "
+                "changes live[/yellow]"
+            )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -26,6 +37,8 @@ def worker() -> None:
             await stop.wait()
         finally:
             await workers.stop()
+            if realtime is not None:
+                await realtime.stop()
             await engine.dispose()
 
     asyncio.run(main())

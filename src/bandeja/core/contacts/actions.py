@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandeja.core.access import Actor
@@ -18,6 +19,8 @@ from bandeja.core.events import ContactsMerged, emit
 from bandeja.core.messages.models import Message
 from bandeja.core.text import clean_text, fold
 from bandeja.storage.base import utcnow
+from bandeja.storage.returning import insert_returning, returning_all, table_of
+from bandeja.storage.upsert import dialect_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,27 +40,94 @@ class IdentityInfo:
         return self.display_name or (f"@{self.handle}" if self.handle else self.external_id)
 
 
+# The ingest path runs these for nearly every delivery: built once, since building a statement
+# costs more CPU than executing it.
+_FIND_IDENTITY = select(ContactIdentity).where(
+    ContactIdentity.channel_account_id == bindparam("channel_account_id"),
+    ContactIdentity.external_id == bindparam("external_id"),
+)
+_INSERT_CONTACT = returning_all(insert(table_of(Contact)), Contact)
+
+
+@functools.cache
+def _insert_identity(dialect_name: str) -> Any:
+    return returning_all(
+        dialect_insert(dialect_name, table_of(ContactIdentity)).on_conflict_do_nothing(
+            index_elements=["channel_account_id", "external_id"]
+        ),
+        ContactIdentity,
+    )
+
+
 async def _find_identity(
     session: AsyncSession, channel_account_id: int, external_id: str
 ) -> ContactIdentity | None:
-    return (
-        await session.execute(
-            select(ContactIdentity).where(
-                ContactIdentity.channel_account_id == channel_account_id,
-                ContactIdentity.external_id == external_id,
-            )
-        )
-    ).scalar_one_or_none()
+    params = {"channel_account_id": channel_account_id, "external_id": external_id}
+    return (await session.execute(_FIND_IDENTITY, params)).scalar_one_or_none()
+
+
+async def _create_identity(
+    session: AsyncSession, workspace_id: int, channel_account_id: int, info: IdentityInfo
+) -> tuple[ContactIdentity, Contact | None]:
+    contact_values = {
+        "workspace_id": workspace_id,
+        "name": clean_text(info.best_name)[:300],
+        "search_name": fold(info.best_name)[:300],
+        "avatar_url": info.avatar_url,
+        "language": info.language,
+    }
+    contact = await insert_returning(session, _INSERT_CONTACT, contact_values, Contact)
+    assert contact is not None
+    identity_values = {
+        "workspace_id": workspace_id,
+        "contact_id": contact.id,
+        "channel_account_id": channel_account_id,
+        "external_id": info.external_id,
+        "handle": info.handle,
+        "display_name": info.display_name,
+        "avatar_url": info.avatar_url,
+        "language": info.language,
+        "accepts_messages": info.accepts_messages,
+    }
+    dialect = session.get_bind().dialect.name
+    stmt = _insert_identity(dialect)
+    identity = await insert_returning(session, stmt, identity_values, ContactIdentity)
+    if identity is not None:
+        return identity, contact
+    # Another transaction created this identity first: ours was never seen by anyone.
+    await session.execute(
+        delete(Contact).where(Contact.id == contact.id),
+        execution_options={"synchronize_session": False},
+    )
+    session.expunge(contact)
+    identity = await _find_identity(session, channel_account_id, info.external_id)
+    if identity is None:  # pragma: no cover - the unique index guarantees a winner
+        raise RuntimeError(f"identity {info.external_id!r} conflicted but cannot be found")
+    return identity, None
 
 
 async def get_or_create_identity(
     session: AsyncSession, *, workspace_id: int, channel_account_id: int, info: IdentityInfo
 ) -> ContactIdentity:
-    """The identity (and its contact) for this person on this channel account; created once.
+    """The identity (and its contact) for this person on this channel account; created once."""
+    identity, _ = await identify(
+        session, workspace_id=workspace_id, channel_account_id=channel_account_id, info=info
+    )
+    return identity
 
-    Two webhooks about a new person can arrive at the same instant. Both try to insert; the
-    unique index lets one win, and the loser's savepoint rolls back its contact too, then it reads
-    the winner's row.
+
+async def identify(
+    session: AsyncSession, *, workspace_id: int, channel_account_id: int, info: IdentityInfo
+) -> tuple[ContactIdentity, Contact | None]:
+    """The identity for this person on this channel account, created once with its contact;
+    and that contact when this call created it (the session holds loaded rows weakly: the
+    caller keeps it for what it does next, such as naming a new conversation).
+
+    Two webhooks about a new person can arrive at the same instant (two workers). Both insert a
+    contact, then the identity with ``ON CONFLICT DO NOTHING``: the unique index lets one win (on
+    PostgreSQL the other's insert waits for the winner's commit), and the loser removes its own
+    contact and reads the winner's identity. No SAVEPOINT: the ingest worker applies a whole
+    batch in one transaction without them.
     """
     info = replace(
         info,
@@ -67,35 +137,7 @@ async def get_or_create_identity(
     )
     identity = await _find_identity(session, channel_account_id, info.external_id)
     if identity is None:
-        try:
-            async with session.begin_nested():
-                contact = Contact(
-                    workspace_id=workspace_id,
-                    name=clean_text(info.best_name)[:300],
-                    search_name=fold(info.best_name)[:300],
-                    avatar_url=info.avatar_url,
-                    language=info.language,
-                )
-                session.add(contact)
-                await session.flush()
-                identity = ContactIdentity(
-                    workspace_id=workspace_id,
-                    contact_id=contact.id,
-                    channel_account_id=channel_account_id,
-                    external_id=info.external_id,
-                    handle=info.handle,
-                    display_name=info.display_name,
-                    avatar_url=info.avatar_url,
-                    language=info.language,
-                    accepts_messages=info.accepts_messages,
-                )
-                session.add(identity)
-                await session.flush()
-        except IntegrityError:
-            identity = await _find_identity(session, channel_account_id, info.external_id)
-            if identity is None:  # pragma: no cover - the unique index guarantees a winner
-                raise
-        return identity
+        return await _create_identity(session, workspace_id, channel_account_id, info)
     # Profiles change (new avatar, new name): keep the identity current, never blank it out.
     before = IdentityInfo(
         external_id=identity.external_id, display_name=identity.display_name, handle=identity.handle
@@ -116,7 +158,7 @@ async def get_or_create_identity(
         if named is not None and named.name == before:
             named.name = clean_text(after)[:300]
             named.search_name = fold(named.name)
-    return identity
+    return identity, None
 
 
 async def update_contact(

@@ -25,6 +25,7 @@ from bandeja.core.conversations.queries import get_conversation
 from bandeja.core.errors import InvalidInput
 from bandeja.core.events import ConversationChanged, emit
 from bandeja.core.events import ConversationRead as ReadEvent
+from bandeja.core.notifications.actions import notify_assignment
 from bandeja.core.tags.models import Tag
 from bandeja.core.users.models import Membership, Role, Team
 from bandeja.storage.base import utcnow
@@ -98,6 +99,14 @@ async def assign(
     conversation.assignee_id = assignee_id
     verb = "conversation.assigned" if assignee_id is not None else "conversation.unassigned"
     _changed(session, actor, conversation, verb, {"assignee_id": assignee_id})
+    if assignee_id is not None:
+        await notify_assignment(
+            session,
+            actor,
+            workspace_id=conversation.workspace_id,
+            conversation_id=conversation.id,
+            assignee_id=assignee_id,
+        )
     return conversation
 
 

@@ -1,8 +1,10 @@
 """Ingest: store verified deliveries durably, then apply what they say through the core.
 
-``record_raw_event`` runs inside the webhook request (and must stay cheap: one insert).
-``apply_event`` runs in the ingest worker; each platform event is idempotent and independent of
-the order in which deliveries arrive.
+``record_raw_event`` stores a delivery through a session (the webhook route stores it with one
+prebuilt statement instead: ``recorder.py``). ``apply_event`` runs in the ingest worker; each
+platform event is idempotent and independent of the order in which deliveries arrive. The worker
+applies a batch without autoflush: an event whose queries read what an earlier event may have
+changed in the session flushes first.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from bandeja.core.channels.models import ChannelAccount
-from bandeja.core.contacts.actions import get_or_create_identity
+from bandeja.core.contacts.actions import get_or_create_identity, identify
 from bandeja.core.contacts.models import Contact, ContactIdentity
 from bandeja.core.conversations import search
 from bandeja.core.conversations.models import Conversation
@@ -170,6 +172,9 @@ async def _match_echo(
 async def _apply_echo(
     session: AsyncSession, channel: ChannelAccount, echo: ev.EchoReceived
 ) -> None:
+    # The match reads the platform ids and statuses of replies, which an earlier event of the
+    # batch may have changed (the ingest worker applies a batch without autoflush).
+    await session.flush()
     mine = await _match_echo(session, channel, echo)
     if mine is not None:
         if mine.external_id is None:
@@ -183,14 +188,19 @@ async def _apply_echo(
             await count_ignored(session, channel.id, "echo_without_thread")
             return
     else:
-        identity = await get_or_create_identity(
+        identity, contact = await identify(
             session,
             workspace_id=channel.workspace_id,
             channel_account_id=channel.id,
             info=echo.recipient,
         )
         conversation, _ = await get_or_create_conversation(
-            session, channel, identity.contact_id, echo.thread, first_at=echo.sent_at
+            session,
+            channel,
+            identity.contact_id,
+            echo.thread,
+            first_at=echo.sent_at,
+            new_contact=contact,
         )
     await record_outbound(
         session,
@@ -208,6 +218,7 @@ async def _apply_read_up_to(
     session: AsyncSession, channel: ChannelAccount, read: ev.ReadUpTo
 ) -> None:
     status = DeliveryStatus(read.status)
+    await session.flush()  # the statuses an earlier event of the batch changed (see _apply_echo)
     rows = (
         (
             await session.execute(

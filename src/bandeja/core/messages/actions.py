@@ -2,24 +2,28 @@
 
 ``receive_message`` is the core of ingest: idempotent on the platform's message id, safe when two
 deliveries race, and order-independent (conversation times only move forward; an old message that
-arrives late does not reopen a completed conversation).
+arrives late does not reopen a completed conversation). A race is settled by the unique indexes
+with ``INSERT … ON CONFLICT DO NOTHING``, never by a SAVEPOINT: the ingest worker applies a batch
+of deliveries in one transaction, and a new message costs five statements (look-up of the message,
+identity and conversation, the insert, and the conversation's update at the flush).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandeja.core.activity.actions import record
 from bandeja.core.channels.models import ChannelAccount
-from bandeja.core.contacts.actions import IdentityInfo, get_or_create_identity
+from bandeja.core.contacts.actions import IdentityInfo, identify
 from bandeja.core.contacts.models import Contact
 from bandeja.core.conversations import search
+from bandeja.core.conversations.counters import count_inserted
 from bandeja.core.conversations.models import Conversation, Kind, Status
 from bandeja.core.events import (
     ConversationChanged,
@@ -37,6 +41,8 @@ from bandeja.core.messages.models import (
 )
 from bandeja.core.text import clean_json, clean_text, snippet
 from bandeja.storage.base import utcnow
+from bandeja.storage.returning import insert_returning, returning_all, table_of
+from bandeja.storage.upsert import dialect_insert
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +65,60 @@ class IncomingMessage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The ingest path runs these for nearly every delivery: built once, since building a statement
+# costs more CPU than executing it.
+_FIND_CONVERSATION = (
+    select(Conversation)
+    .where(
+        Conversation.channel_account_id == bindparam("channel_account_id"),
+        Conversation.kind == bindparam("kind"),
+        Conversation.thread_key == bindparam("thread_key"),
+    )
+    # Serialise writers of one conversation so that its counters and times stay exact.
+    .with_for_update()
+)
+_FIND_MESSAGE = select(Message).where(
+    Message.channel_account_id == bindparam("channel_account_id"),
+    Message.external_id == bindparam("external_id"),
+)
+_MESSAGE_ID = select(Message.id).where(
+    Message.channel_account_id == bindparam("channel_account_id"),
+    Message.external_id == bindparam("external_id"),
+)
+
+
+@functools.cache
+def _insert_conversation(dialect_name: str) -> Any:
+    return returning_all(
+        dialect_insert(dialect_name, table_of(Conversation)).on_conflict_do_nothing(
+            index_elements=["channel_account_id", "kind", "thread_key"]
+        ),
+        Conversation,
+    )
+
+
+@functools.cache
+def _insert_message(dialect_name: str) -> Any:
+    table = table_of(Message)
+    return returning_all(
+        dialect_insert(dialect_name, table).on_conflict_do_nothing(
+            index_elements=["channel_account_id", "external_id"],
+            index_where=table.c.external_id.is_not(None),
+        ),
+        Message,
+    )
+
+
 async def find_conversation(
     session: AsyncSession, channel_account_id: int, thread: ThreadInfo
 ) -> Conversation | None:
-    return (
-        await session.execute(
-            select(Conversation)
-            .where(
-                Conversation.channel_account_id == channel_account_id,
-                Conversation.kind == thread.kind,
-                Conversation.thread_key == thread.key,
-            )
-            # Serialise writers of one conversation so that its counters and times stay exact.
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    """The thread's conversation, locked until the transaction ends."""
+    params = {
+        "channel_account_id": channel_account_id,
+        "kind": thread.kind,
+        "thread_key": thread.key,
+    }
+    return (await session.execute(_FIND_CONVERSATION, params)).scalar_one_or_none()
 
 
 async def get_or_create_conversation(
@@ -83,55 +128,60 @@ async def get_or_create_conversation(
     thread: ThreadInfo,
     *,
     first_at: datetime,
+    new_contact: Contact | None = None,
 ) -> tuple[Conversation, bool]:
-    conversation = await find_conversation(session, channel.id, thread)
-    if conversation is not None:
-        return conversation, False
-    # The contact's name seeds the search document; needed only for a new conversation.
-    contact = await session.get(Contact, contact_id)
-    assert contact is not None
-    try:
-        async with session.begin_nested():
-            conversation = Conversation(
-                workspace_id=channel.workspace_id,
-                channel_account_id=channel.id,
-                contact_id=contact.id,
-                kind=thread.kind,
-                thread_key=thread.key,
-                subject=thread.subject,
-                post_url=thread.post_url,
-                status=Status.open,
-                last_activity_at=first_at,
-                search_document=search.initial_document(contact.name, thread.subject),
-            )
-            session.add(conversation)
-            await session.flush()
-    except IntegrityError:
+    """The thread's conversation, locked for this transaction; created at most once.
+
+    Two deliveries opening the same thread can race: ``INSERT … ON CONFLICT DO NOTHING`` lets
+    one win (on PostgreSQL the other waits for the winner's commit), and the other reads and
+    locks the winner's row. No SAVEPOINT, so that a batch of deliveries runs in one transaction.
+    ``new_contact``: the contact of ``contact_id`` when this transaction just created it. It
+    has no conversation yet (though a comment thread may be another person's), so the insert
+    comes first; and its name need not be read.
+    """
+    if new_contact is None:
         conversation = await find_conversation(session, channel.id, thread)
-        if conversation is None:  # pragma: no cover
-            raise
+        if conversation is not None:
+            return conversation, False
+    # The contact's name seeds the search document; needed only for a new conversation.
+    contact = new_contact or await session.get(Contact, contact_id)
+    assert contact is not None
+    values = {
+        "workspace_id": channel.workspace_id,
+        "channel_account_id": channel.id,
+        "contact_id": contact.id,
+        "kind": thread.kind,
+        "thread_key": thread.key,
+        "subject": thread.subject,
+        "post_url": thread.post_url,
+        "status": Status.open,
+        "last_activity_at": first_at,
+        "search_document": search.initial_document(contact.name, thread.subject),
+    }
+    stmt = _insert_conversation(session.get_bind().dialect.name)
+    created = await insert_returning(session, stmt, values, Conversation)
+    if created is None:
+        conversation = await find_conversation(session, channel.id, thread)
+        if conversation is None:  # pragma: no cover - the unique index guarantees a winner
+            raise RuntimeError(f"conversation {thread.key!r} conflicted but cannot be found")
         return conversation, False
+    await count_inserted(session, created)
     emit(
         session,
         ConversationCreated(
             workspace_id=channel.workspace_id,
             channel_account_id=channel.id,
-            conversation_id=conversation.id,
+            conversation_id=created.id,
         ),
     )
-    return conversation, True
+    return created, True
 
 
 async def find_by_external_id(
     session: AsyncSession, channel_account_id: int, external_id: str
 ) -> Message | None:
-    return (
-        await session.execute(
-            select(Message).where(
-                Message.channel_account_id == channel_account_id, Message.external_id == external_id
-            )
-        )
-    ).scalar_one_or_none()
+    params = {"channel_account_id": channel_account_id, "external_id": external_id}
+    return (await session.execute(_FIND_MESSAGE, params)).scalar_one_or_none()
 
 
 def _apply(conversation: Conversation, message: Message) -> dict[str, Any]:
@@ -219,39 +269,48 @@ async def receive_message(
 ) -> tuple[Message, bool]:
     """Store an inbound message once. Returns the message and whether it was new."""
     if incoming.external_id:
-        existing = await find_by_external_id(session, channel.id, incoming.external_id)
-        if existing is not None:
+        # Messages are inserted at once (never left pending in the session): the connection
+        # sees them, and answers without the ORM's per-statement work.
+        connection = await session.connection()
+        params = {"channel_account_id": channel.id, "external_id": incoming.external_id}
+        if (await connection.execute(_MESSAGE_ID, params)).first() is not None:
+            existing = await find_by_external_id(session, channel.id, incoming.external_id)
+            assert existing is not None
             return existing, False
-    identity = await get_or_create_identity(
+    identity, new_contact = await identify(
         session, workspace_id=channel.workspace_id, channel_account_id=channel.id, info=sender
     )
     conversation, _ = await get_or_create_conversation(
-        session, channel, identity.contact_id, thread, first_at=incoming.sent_at
+        session,
+        channel,
+        identity.contact_id,
+        thread,
+        first_at=incoming.sent_at,
+        new_contact=new_contact,
     )
-    message = Message(
-        workspace_id=channel.workspace_id,
-        conversation_id=conversation.id,
-        channel_account_id=channel.id,
-        direction=Direction.inbound,
-        author_type=AuthorType.contact,
-        author_contact_id=identity.contact_id,
-        text=clean_text(incoming.text),
-        attachments=clean_json(incoming.attachments),
-        extra=clean_json(incoming.extra),
-        external_id=incoming.external_id,
-        reply_to_external_id=incoming.reply_to_external_id,
-        sent_at=incoming.sent_at,
-        status=DeliveryStatus.received,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(message)
-            await session.flush()
-    except IntegrityError:
-        # The same delivery is being processed concurrently and won the race.
+    values = {
+        "workspace_id": channel.workspace_id,
+        "conversation_id": conversation.id,
+        "channel_account_id": channel.id,
+        "direction": Direction.inbound,
+        "author_type": AuthorType.contact,
+        "author_contact_id": identity.contact_id,
+        "text": clean_text(incoming.text),
+        "attachments": clean_json(incoming.attachments),
+        "extra": clean_json(incoming.extra),
+        "external_id": incoming.external_id,
+        "reply_to_external_id": incoming.reply_to_external_id,
+        "sent_at": incoming.sent_at,
+        "status": DeliveryStatus.received,
+    }
+    # The unique index on (channel account, platform id) settles a race between two deliveries
+    # of the same message: the loser inserts nothing and returns the winner's row.
+    stmt = _insert_message(session.get_bind().dialect.name)
+    message = await insert_returning(session, stmt, values, Message)
+    if message is None:
         existing = await find_by_external_id(session, channel.id, incoming.external_id or "")
-        if existing is None:  # pragma: no cover
-            raise
+        if existing is None:  # pragma: no cover - the unique index guarantees a winner
+            raise RuntimeError(f"message {incoming.external_id!r} conflicted but cannot be found")
         return existing, False
     _add_message(session, conversation, message)
     return message, True
