@@ -68,6 +68,33 @@ class Settings(BaseSettings):
         "`bandeja worker` processes run them.",
     )
 
+    redis_url: str = Field(
+        "",
+        description="Redis for realtime events and presence shared by several processes "
+        "(redis://host:6379/0). Empty: in-process only, which serves one `bandeja serve` process "
+        "whose workers run inside it.",
+    )
+    realtime_replay: int = Field(
+        2000,
+        ge=10,
+        le=1_000_000,
+        description="Events kept per workspace for browsers that reconnect (`Last-Event-ID`); "
+        "a browser that missed more refreshes fully.",
+    )
+    presence_ttl_s: float = Field(
+        20.0,
+        ge=2.0,
+        le=600.0,
+        description="Seconds a viewing/typing entry lives after the browser's last heartbeat.",
+    )
+    sse_keepalive_s: float = Field(
+        15.0,
+        ge=1.0,
+        le=300.0,
+        description="Seconds between keep-alive comments on an idle event stream (keeps proxies "
+        "from closing it).",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env == "production":

@@ -81,7 +81,26 @@ class WorkspaceChanged(BaseEvent):
     """Workspace-level settings changed (tags, views, teams, users, channel accounts)."""
 
     type: Literal["workspace.changed"] = "workspace.changed"
-    what: Literal["tags", "views", "teams", "users", "channel_accounts"]
+    what: Literal["tags", "views", "teams", "users", "channel_accounts", "saved_replies"]
+
+
+class NotificationCreated(BaseEvent):
+    """A teammate mentioned or assigned the user (``user_ids``: that user only)."""
+
+    type: Literal["notification.created"] = "notification.created"
+    notification_id: int
+    kind: Literal["mention", "assignment"]
+    conversation_id: int
+    note_id: int | None
+    unread: int
+
+
+class NotificationsRead(BaseEvent):
+    """The user read notifications (``notification_ids`` None: all of them)."""
+
+    type: Literal["notifications.read"] = "notifications.read"
+    notification_ids: list[int] | None
+    unread: int
 
 
 Event = Annotated[
@@ -92,7 +111,9 @@ Event = Annotated[
     | NoteCreated
     | ConversationRead
     | ContactsMerged
-    | WorkspaceChanged,
+    | WorkspaceChanged
+    | NotificationCreated
+    | NotificationsRead,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

@@ -16,7 +16,9 @@ from bandeja.core.conversations.models import (
 from bandeja.core.ingest.models import IgnoredCount, RawEvent, RawEventStatus
 from bandeja.core.messages.models import AuthorType, DeliveryStatus, Direction, Message
 from bandeja.core.notes.models import Note, NoteMention
+from bandeja.core.notifications.models import Notification, NotificationKind
 from bandeja.core.outbox.models import SendJob, SendStatus
+from bandeja.core.saved_replies.models import SavedReply, SavedReplyVariant
 from bandeja.core.tags.models import Tag, TagGroup
 from bandeja.core.users.models import (
     ApiToken,
@@ -54,11 +56,15 @@ __all__ = [
     "Message",
     "Note",
     "NoteMention",
+    "Notification",
+    "NotificationKind",
     "Platform",
     "Priority",
     "RawEvent",
     "RawEventStatus",
     "Role",
+    "SavedReply",
+    "SavedReplyVariant",
     "SendJob",
     "SendStatus",
     "Status",

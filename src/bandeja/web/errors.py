@@ -93,7 +93,9 @@ def install(app: FastAPI) -> None:
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
         return JSONResponse(
-            error_body(exc.code, exc.message), status_code=_status_of(exc), headers=headers
+            error_body(exc.code, exc.message, getattr(exc, "details", None)),
+            status_code=_status_of(exc),
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -24,6 +24,7 @@ from bandeja.core.events import (
     ConversationRead,
     MessageCreated,
     NoteCreated,
+    NotificationCreated,
     WorkspaceChanged,
     bus,
     event_adapter,
@@ -66,14 +67,15 @@ async def test_events_are_published_after_commit_and_not_before(db, factory, pub
     await db.flush()
     assert published == [], "published before the commit"
     await db.commit()
-    assert [(type(e), e.changes) for e in published] == [
+    assert [(type(e), getattr(e, "changes", None)) for e in published] == [
         (ConversationChanged, {"assignee_id": agent.user_id}),
+        (NotificationCreated, None),  # the assignee is told
         (ConversationChanged, {"priority": "high"}),
     ]
     assert all(e.actor_user_id == owner.user_id for e in published)
     # Published once: a later empty commit publishes nothing again.
     await db.commit()
-    assert len(published) == 2
+    assert len(published) == 3
 
 
 async def test_a_rollback_publishes_nothing(db, factory, published):
@@ -112,8 +114,9 @@ async def test_a_rolled_back_savepoint_does_not_drop_the_outer_transactions_even
     with pytest.raises(IntegrityError):
         await _insert_in_savepoint(db, Tag(workspace_id=ws.id, name="taken"))  # unique: refused
     await db.commit()
-    assert [(type(e), e.changes) for e in published] == [
-        (ConversationChanged, {"assignee_id": agent.user_id})
+    assert [(type(e), getattr(e, "changes", None)) for e in published] == [
+        (ConversationChanged, {"assignee_id": agent.user_id}),
+        (NotificationCreated, None),
     ]
 
 
@@ -179,6 +182,7 @@ async def test_every_event_validates_against_the_typed_schema(db, factory):
         ConversationRead,
         ContactsMerged,
         WorkspaceChanged,
+        NotificationCreated,
     } <= kinds, kinds
     for event in events:
         # What a subscriber receives survives the wire: JSON out, typed event back, equal.
@@ -202,6 +206,9 @@ async def test_every_event_names_its_audience(db, factory):
             # Members of the conversation's channel account (plus admins) see it; nobody else.
             assert event.channel_account_id == conversation_channel[event.conversation_id], event
             assert event.user_ids is None, event
+        elif isinstance(event, NotificationCreated):
+            assert event.user_ids == [ids["agent"]], event  # the assignee alone
+            assert event.channel_account_id is None, event
     reads = [e for e in events if isinstance(e, ConversationRead)]
     assert [e.read for e in reads] == [True, False]
     views = [e for e in events if isinstance(e, WorkspaceChanged) and e.what == "views"]

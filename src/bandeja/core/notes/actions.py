@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bandeja.core.access import Actor
@@ -14,10 +13,12 @@ from bandeja.core.activity.actions import record
 from bandeja.core.conversations.queries import get_conversation
 from bandeja.core.errors import InvalidInput
 from bandeja.core.events import NoteCreated, emit
+from bandeja.core.notes.mentions import who_can_see
 from bandeja.core.notes.models import Note, NoteMention
 from bandeja.core.notes.schemas import NoteOut
+from bandeja.core.notifications.actions import notify_mentions
 from bandeja.core.text import fold
-from bandeja.core.users.models import Membership, User
+from bandeja.core.users.models import User
 
 MAX_NOTE = 10_000
 _MENTION = re.compile(r"@\[([^\]]{1,200})\]|@([\w.+-]{1,100}\w)", re.UNICODE)
@@ -35,21 +36,15 @@ def user_handles(user: User) -> set[str]:
     return {fold(user.email.split("@", 1)[0]), name, name.replace(" ", ""), name.replace(" ", ".")}
 
 
-async def resolve_mentions(session: AsyncSession, workspace_id: int, text: str) -> list[int]:
+async def resolve_mentions(
+    session: AsyncSession, workspace_id: int, text: str, channel_account_id: int
+) -> list[int]:
+    """The teammates named in ``text`` who can see the channel account; a name of someone who
+    cannot is left as plain text (no notification about a conversation they cannot open)."""
     handles = mention_handles(text)
     if not handles:
         return []
-    members = (
-        (
-            await session.execute(
-                select(User)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.workspace_id == workspace_id, User.is_active.is_(True))
-            )
-        )
-        .scalars()
-        .all()
-    )
+    members = (await session.execute(who_can_see(workspace_id, channel_account_id))).scalars().all()
     return sorted(u.id for u in members if user_handles(u) & handles)
 
 
@@ -60,7 +55,9 @@ async def add_note(session: AsyncSession, actor: Actor, conversation_id: int, te
     if len(text) > MAX_NOTE:
         raise InvalidInput(f"a note can have at most {MAX_NOTE} characters")
     conversation = await get_conversation(session, actor, conversation_id)
-    mentioned = await resolve_mentions(session, actor.workspace_id, text)
+    mentioned = await resolve_mentions(
+        session, actor.workspace_id, text, conversation.channel_account_id
+    )
     note = Note(
         workspace_id=actor.workspace_id,
         conversation_id=conversation.id,
@@ -89,6 +86,14 @@ async def add_note(session: AsyncSession, actor: Actor, conversation_id: int, te
             note_id=note.id,
             mentioned_user_ids=mentioned,
         ),
+    )
+    # After the note's own event: a notification refers to a note the browser has heard of.
+    await notify_mentions(
+        session,
+        actor,
+        conversation_id=conversation.id,
+        note_id=note.id,
+        mentioned_user_ids=mentioned,
     )
     return NoteOut(
         id=note.id,

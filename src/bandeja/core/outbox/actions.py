@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +34,7 @@ from bandeja.core.messages.models import (
 )
 from bandeja.core.outbox.models import SendJob, SendStatus
 from bandeja.core.outbox.types import ReplyContext, ReplyDraft, ReplyRules
+from bandeja.core.users.models import User
 from bandeja.storage.base import utcnow
 
 MAX_TEXT = 20_000
@@ -42,6 +44,71 @@ LEASE = timedelta(seconds=60)
 
 class ReplyRefused(InvalidInput):
     """The platform's rules refuse this reply; ``code`` names the rule."""
+
+
+class ReplyCollision(Conflict):
+    """Someone replied after the agent's draft began: the agent should read it first.
+    ``details["sent"]`` lists those replies (author, text, time)."""
+
+    code = "reply_collision"
+
+    def __init__(self, message: str, sent: Sequence[Mapping[str, object]]) -> None:
+        super().__init__(message)
+        self.details = {"sent": [dict(s) for s in sent]}
+
+
+async def _lock_conversation(session: AsyncSession, conversation_id: int) -> None:
+    """Replies to one conversation queue one after another: the second of two simultaneous
+    submissions then sees the first one's message (send-guard) or its job (idempotency key).
+    PostgreSQL locks the row; SQLite's ``BEGIN IMMEDIATE`` already serializes writers."""
+    await session.execute(
+        select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
+    )
+
+
+async def check_not_overtaken(
+    session: AsyncSession, conversation: Conversation, seen_message_id: int
+) -> None:
+    """The send-guard: refuse when an outbound message arrived after ``seen_message_id``."""
+    if seen_message_id:
+        seen = await session.get(Message, seen_message_id)
+        if seen is None or seen.conversation_id != conversation.id:
+            raise InvalidInput("seen_message_id must be a message of this conversation")
+    rows = (
+        await session.execute(
+            select(Message, User.name)
+            .outerjoin(User, User.id == Message.author_user_id)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == Direction.outbound,
+                Message.id > seen_message_id,
+                # A teammate's reply that failed never reached the customer.
+                Message.status != DeliveryStatus.failed,
+            )
+            .order_by(Message.id)
+            .limit(5)
+        )
+    ).all()
+    if not rows:
+        return
+    sent = [
+        {
+            "message_id": m.id,
+            "author_type": m.author_type.value,
+            "author_user_id": m.author_user_id,
+            "author_name": name,
+            "text": m.text,
+            "sent_at": m.sent_at.isoformat(),
+            "status": m.status.value,
+        }
+        for m, name in rows
+    ]
+    who = rows[0][1] or {"bot": "a bot", "external": "the platform's app"}.get(
+        rows[0][0].author_type.value, "someone"
+    )
+    raise ReplyCollision(
+        f"{who} replied after your draft began; read it, then send anyway if still needed", sent
+    )
 
 
 async def _identity_of(session: AsyncSession, conversation: Conversation) -> ContactIdentity | None:
@@ -107,8 +174,10 @@ async def queue_reply(
     rules: ReplyRules,
     *,
     idempotency_key: str | None = None,
+    force: bool = False,
 ) -> Queued:
-    """Check ``draft`` against the platform's rules and store it with its send job."""
+    """Check ``draft`` against the platform's rules and the send-guard (unless ``force``) and
+    store it with its send job."""
     text = draft.text.strip()
     if not text and draft.template is None:
         raise InvalidInput("a reply needs text")
@@ -117,6 +186,7 @@ async def queue_reply(
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 100:
         raise InvalidInput("idempotency_key must have 1 to 100 characters")
     conversation = await get_conversation(session, actor, conversation_id)
+    await _lock_conversation(session, conversation.id)
     if idempotency_key:
         job = (
             await session.execute(
@@ -132,6 +202,8 @@ async def queue_reply(
             message = await session.get(Message, job.message_id)
             assert message is not None
             return Queued(message=message, job=job, created=False)
+    if draft.seen_message_id is not None and not force:
+        await check_not_overtaken(session, conversation, draft.seen_message_id)
     channel = await session.get(ChannelAccount, conversation.channel_account_id)
     assert channel is not None
     context = await reply_context(session, conversation, channel, draft)

@@ -31,6 +31,10 @@ class ReplyDraft:
     # X group DMs: the other participants' ids (at most 49 besides the sender).
     extra_recipients: list[str] = field(default_factory=list)
     promotional: bool = False
+    # Send-guard: the newest message the agent had seen when the draft began (0: none). A reply
+    # sent by someone else after it (a teammate, a bot, the native app) refuses this draft unless
+    # the agent insists; None skips the check (API clients that do not track the thread).
+    seen_message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from bandeja.channels.registry import Rules
 from bandeja.core.messages.schemas import MessageOut
 from bandeja.core.outbox import actions
 from bandeja.core.outbox.types import ReplyDraft, Template
-from bandeja.core.types import DbId, Text
+from bandeja.core.types import MAX_ID, DbId, Text
 from bandeja.web.deps import CurrentActor, Db
 from bandeja.web.params import PathId
 
@@ -40,6 +40,15 @@ class ReplyIn(BaseModel):
     promotional: bool = Field(
         False, description="Marketing content: refused to people who have not opted in."
     )
+    seen_message_id: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_ID,
+        description="Send-guard: the newest message shown when the draft began (0: none). If "
+        "someone replied after it, the answer is 409 `reply_collision` with what was sent in "
+        "`error.details.sent`, unless `force` is true.",
+    )
+    force: bool = Field(False, description="Send even though someone replied meanwhile.")
     idempotency_key: Text | None = Field(
         None,
         max_length=100,
@@ -57,7 +66,10 @@ def _wake_sender(request: Request) -> None:
     "/conversations/{conversation_id}/messages",
     status_code=202,
     summary="Reply (checked against the platform's rules, then sent in the background)",
-    responses={200: {"description": "The same idempotency key was used before"}},
+    responses={
+        200: {"description": "The same idempotency key was used before"},
+        409: {"description": "Someone replied after the draft began (`reply_collision`)"},
+    },
 )
 async def post_reply(
     conversation_id: PathId, body: ReplyIn, request: Request, db: Db, actor: CurrentActor
@@ -70,9 +82,10 @@ async def post_reply(
         template=Template(**body.template.model_dump()) if body.template else None,
         extra_recipients=body.extra_recipients,
         promotional=body.promotional,
+        seen_message_id=body.seen_message_id,
     )
     queued = await actions.queue_reply(
-        db, actor, conversation_id, draft, Rules(), idempotency_key=key
+        db, actor, conversation_id, draft, Rules(), idempotency_key=key, force=body.force
     )
     await db.commit()
     _wake_sender(request)
