@@ -24,10 +24,11 @@ run: $(VENV)/.installed ## Migrate the embedded database, load the demo (first r
 	@$(BANDEJA) sandbox & sandbox=$$!; trap 'kill $$sandbox 2>/dev/null' EXIT INT TERM; \
 	  $(BANDEJA) serve
 
-system-deps: ## Install what the tests need from Debian (PostgreSQL, Chromium) when missing
+system-deps: ## Install what the tests need from Debian (PostgreSQL, Chromium, Redis) when missing
 	@missing=""; \
 	  [ -n "$(PG_INITDB)" ] || missing="$$missing postgresql"; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	  if [ -n "$$missing" ]; then \
 	    if [ "$$(id -u)" = 0 ]; then \
 	      echo "apt-get install$$missing"; \

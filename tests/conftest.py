@@ -52,6 +52,9 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(url)
     await upgrade(engine)
     yield engine
+    app = _APPS.pop(id(engine), None)
+    if app is not None:  # the webhook route's own connections (core/ingest/recorder.py)
+        await app.state.recorder.close()
     await engine.dispose()
 
 

@@ -1,0 +1,1 @@
+"""Saved replies: canned answers with per-language variants and safe variables."""
