@@ -307,7 +307,13 @@ async def test_comment_replies_mentions_and_private_replies(graph, state):
     FAKE.deliveries(
         SBX,
         SimMessage(
-            person=GIULIA, message_id="c.30", text="Prezzo?", at=AT, kind="comment", post_id="1807"
+            # Recent, not AT: a private reply is only allowed within 7 days of the comment.
+            person=GIULIA,
+            message_id="c.30",
+            text="Prezzo?",
+            at=datetime.now(UTC) - timedelta(hours=1),
+            kind="comment",
+            post_id="1807",
         ),
     )
     FAKE.deliveries(
