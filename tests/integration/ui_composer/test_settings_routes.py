@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bandeja.channels.compose import ComposeRules
 from bandeja.core.access import Actor
-from bandeja.core.channels.models import ChannelAccount
+from bandeja.core.channels.models import ChannelAccount, ChannelMember, Platform
 from bandeja.core.outbox.actions import mark_failed, queue_reply
 from bandeja.core.outbox.types import ReplyDraft
 from bandeja.core.saved_replies.models import SavedReply
@@ -167,6 +167,49 @@ async def test_users_and_roles(db, factory, client):
     assert r.status_code == 403
     r = await form(w.as_owner, "/settings/users/999999/role", {"role": "agent"})
     assert r.status_code == 404
+
+
+async def test_channel_access_of_agents(db, factory, client):
+    w = await workspace(db, factory, client)
+    other = await factory.channel(w.ws, Platform.telegram, name="Second bot")
+    await db.commit()
+    page = await w.as_owner.get("/settings/users")
+    assert f'action="/settings/users/{w.bruno.id}/channels"' in page.text
+    # Bruno sees nothing, then exactly the accounts ticked, then none again.
+    assert (await w.as_bruno.get(f"/inbox/c/{w.conv.id}")).status_code == 404
+    r = await form(
+        w.as_owner,
+        f"/settings/users/{w.bruno.id}/channels",
+        [("channel", str(w.channel.id)), ("channel", str(other.id))],
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/settings/users?done=channels_changed"
+    assert (await w.as_bruno.get(f"/inbox/c/{w.conv.id}")).status_code == 200
+    r = await form(w.as_owner, f"/settings/users/{w.bruno.id}/channels", [])
+    assert r.status_code == 303
+    assert (await w.as_bruno.get(f"/inbox/c/{w.conv.id}")).status_code == 404
+    # Another workspace's account, garbage, an unknown user; agents may not.
+    elsewhere = await factory.channel(await factory.workspace(), Platform.telegram)
+    await db.commit()
+    for bad in ([("channel", str(elsewhere.id))], [("channel", "x")]):
+        r = await form(w.as_owner, f"/settings/users/{w.bruno.id}/channels", bad)
+        assert r.status_code == 422, bad
+    r = await form(w.as_owner, "/settings/users/999999/channels", [])
+    assert r.status_code == 404
+    r = await form(w.as_ana, f"/settings/users/{w.bruno.id}/channels", [])
+    assert r.status_code == 403
+    # A new agent can be given accounts as they are added.
+    new = {"email": "nina@example.com", "name": "Nina", "password": "long enough"}
+    r = await form(w.as_owner, "/settings/users", [*new.items(), ("channel", str(other.id))])
+    assert r.status_code == 303, r.text
+    nina = (await db.execute(select(User).where(User.email == "nina@example.com"))).scalar_one()
+    members = (
+        await db.execute(
+            select(ChannelMember.channel_account_id).where(ChannelMember.user_id == nina.id)
+        )
+    ).scalars()
+    assert list(members) == [other.id]
+    await db.commit()
 
 
 async def test_teams(db, factory, client):

@@ -16,6 +16,7 @@ from bandeja.core.access import Actor
 from bandeja.core.channels.actions import create_channel_account
 from bandeja.core.channels.health import channel_health
 from bandeja.core.channels.models import Platform
+from bandeja.core.channels.queries import list_channel_accounts
 from bandeja.core.channels.schemas import ChannelAccountIn
 from bandeja.core.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from bandeja.core.saved_replies import actions as saved_actions
@@ -245,6 +246,7 @@ async def _users_page(
         error=error,
         status_code=status_code,
         members=await list_members(db, actor),
+        channels=await list_channel_accounts(db, actor),
         roles=ROLES,
         done=done,
         values=values or {},
@@ -272,7 +274,15 @@ async def post_user(request: Request, db: Db, actor: UiActor) -> Response:
             role=values["role"] or "agent",  # type: ignore[arg-type]
             locale=values["locale"] or None,
         )
-        await user_actions.add_member(db, workspace_id=actor.workspace_id, data=data, actor=actor)
+        user = await user_actions.add_member(
+            db, workspace_id=actor.workspace_id, data=data, actor=actor
+        )
+        # A new agent sees nothing until given channels: let the same form give them.
+        channel_ids = _ids(form, "channel")
+        if channel_ids:
+            await user_actions.update_member(
+                db, actor, user.id, UserPatch(channel_account_ids=channel_ids)
+            )
     except (DomainError, ValidationError) as exc:
         await db.rollback()
         message, status = _problem(exc)
@@ -297,6 +307,23 @@ async def post_user_role(user_id: PathId, request: Request, db: Db, actor: UiAct
         return await _users_page(request, db, actor, error=message, status_code=status)
     await db.commit()
     return _back(request, "/settings/users?done=role_changed")
+
+
+@router.post("/settings/users/{user_id}/channels")
+async def post_user_channels(user_id: PathId, request: Request, db: Db, actor: UiActor) -> Response:
+    """Which channel accounts a member sees (an agent sees only these; admins see all)."""
+    if not actor.is_admin:
+        return _forbidden(request)
+    form = await request.form()
+    try:
+        patch = UserPatch(channel_account_ids=_ids(form, "channel"))
+        await user_actions.update_member(db, actor, user_id, patch)
+    except (DomainError, ValidationError) as exc:
+        await db.rollback()
+        message, status = _problem(exc)
+        return await _users_page(request, db, actor, error=message, status_code=status)
+    await db.commit()
+    return _back(request, "/settings/users?done=channels_changed")
 
 
 # --- teams --------------------------------------------------------------------------------------
