@@ -194,7 +194,7 @@ MESSAGE_COLUMNS = (
     "reply_to_external_id", "sent_at", "status", "error_code", "error_message",
     "is_private_reply", "edited_at", "deleted_at", "reactions", "extra", "created_at",
 )
-TAG_COLUMNS = ("conversation_id", "tag_id")
+TAG_COLUMNS = ("conversation_id", "tag_id", "status")
 ACTIVITY_COLUMNS = ("id", "workspace_id", "conversation_id", "actor_user_id", "verb", "data",
                     "created_at")
 NOTE_COLUMNS = ("id", "workspace_id", "conversation_id", "author_id", "text", "created_at")
@@ -430,12 +430,15 @@ def conversation_batches(plan: Plan, world: World, stats: Generated) -> Iterator
             ))
             # fmt: on
 
+            # A tag row carries its conversation's status (core/conversations/tag_status.py).
             if rng.random() < COMMON_TAG_SHARE:
-                batch.tags.append((cid, common_tag))
+                batch.tags.append((cid, common_tag, status))
             if cid % RARE_TAG_EVERY == RARE_TAG_AT:
-                batch.tags.append((cid, rare_tag))
+                batch.tags.append((cid, rare_tag, status))
                 stats.rare_tag_open += status == "open"
-            batch.tags.extend((cid, tag) for tag in other_tags if rng.random() < OTHER_TAG_SHARE)
+            batch.tags.extend(
+                (cid, tag, status) for tag in other_tags if rng.random() < OTHER_TAG_SHARE
+            )
 
             # The audit rows the actions would have written for this state.
             if assignee is not None:

@@ -1,9 +1,11 @@
 """Every domain model, imported once so that the metadata is complete (migrations, tests)."""
 
-import bandeja.core.conversations.counters  # noqa: F401  (registers the counter flush hook)
 from bandeja.core.activity.models import Activity
 from bandeja.core.channels.models import ChannelAccount, ChannelMember, Platform
 from bandeja.core.contacts.models import Contact, ContactIdentity
+
+# Imported for their flush hooks: the counters and the status copied onto tag rows.
+from bandeja.core.conversations import counters, tag_status  # noqa: F401
 from bandeja.core.conversations.models import (
     Conversation,
     ConversationCount,

@@ -539,3 +539,45 @@ async def test_bad_list_parameters_are_422_with_the_error_body(db, factory, clie
     r = await client.get("/api/v1/conversations", headers=headers, params={"view": "424242"})
     assert r.status_code == 404, r.text
     assert r.json()["error"]["code"] == "not_found", r.text
+
+
+async def test_a_tag_filter_follows_every_status_change(db, factory, client):
+    """The status copied onto tag rows (for the tag index) follows completes, reopenings by a
+    customer's new message and follow-ups coming due, so the tag filter never misses one."""
+    from sqlalchemy import select
+
+    from bandeja.core.conversations.models import Conversation, ConversationTag
+
+    ws = await factory.workspace()
+    owner, actor = await factory.user(ws, Role.owner, name="Olga")
+    channel = await factory.channel(ws, Platform.instagram)
+    tag = (await create_tag(db, actor, TagIn(name="legal"))).id
+    first, _ = await factory.message(channel, person="a", thread="a")
+    second, _ = await factory.message(channel, person="b", thread="b")
+    for conv in (first, second):
+        await actions.change_tags(db, actor, conv.id, add=[tag])
+    await actions.complete(db, actor, first.id)
+    await actions.follow_up(db, actor, second.id, datetime.now(UTC) + timedelta(hours=1))
+    headers = bearer(await factory.token(ws, owner))
+    await db.commit()
+
+    async def tagged(status: str) -> list[int]:
+        body = await _list(client, headers, {"tag": tag, "status": status})
+        return [c["id"] for c in body["items"]]
+
+    assert await tagged("open") == []
+    assert await tagged("complete") == [first.id]
+    assert await tagged("follow_up") == [second.id]
+    # The customer writes again: the completed conversation is open again, under its tag too.
+    await factory.message(channel, person="a", thread="a", at=datetime.now(UTC))
+    # The follow-up comes due.
+    await actions.reopen_due_follow_ups(db, now=datetime.now(UTC) + timedelta(hours=2))
+    await db.commit()
+    assert sorted(await tagged("open")) == sorted([first.id, second.id])
+    assert await tagged("complete") == await tagged("follow_up") == []
+    pairs = await db.execute(
+        select(ConversationTag.status, Conversation.status).join(
+            Conversation, Conversation.id == ConversationTag.conversation_id
+        )
+    )
+    assert all(copy == real for copy, real in pairs)

@@ -161,7 +161,10 @@ async def change_tags(
     to_add = sorted(set(add) - current)
     to_remove = sorted((set(remove) & current) - set(add))
     if to_add:
-        session.add_all(ConversationTag(conversation_id=conversation.id, tag_id=t) for t in to_add)
+        session.add_all(
+            ConversationTag(conversation_id=conversation.id, tag_id=t, status=conversation.status)
+            for t in to_add
+        )
     if to_remove:
         await session.execute(
             delete(ConversationTag).where(

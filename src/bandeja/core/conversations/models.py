@@ -126,8 +126,17 @@ class ConversationTag(Base):
         BigId, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True
     )
 
-    # A rare tag: walk this index, then fetch the few conversations.
-    __table_args__ = (Index("ix_conversation_tags_tag", "tag_id", "conversation_id"),)
+    # The conversation's status, kept equal by the flush hook of ``tag_status``: a tag filter
+    # with a status walks only the matching rows of the index, then fetches those conversations.
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, native_enum=False, length=16),
+        default=Status.open,
+        server_default=Status.open.value,
+    )
+
+    __table_args__ = (
+        Index("ix_conversation_tags_tag_status", "tag_id", "status", "conversation_id"),
+    )
 
 
 class ConversationRead(Base):
