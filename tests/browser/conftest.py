@@ -134,6 +134,8 @@ def server() -> Iterator[Server]:
         secret_key="browser-tests-secret-key-0123456789abcdef",
         database_url=f"sqlite+aiosqlite:///{data / 'bandeja.db'}",
         port=port,
+        # Short, so that the presence test sees an entry expire quickly (heartbeats: ttl / 3).
+        presence_ttl_s=8.0,
     )
     state = SandboxState()
     # In a thread of its own: the test session may already run an event loop in this one.

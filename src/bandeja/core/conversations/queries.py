@@ -138,8 +138,15 @@ def filter_clauses(
     if spec.until is not None:
         where.append(C.last_activity_at < spec.until)
     if spec.tag_ids:
+        # The tag row carries the status too (tag_status.py): the index walks only the
+        # conversations in the wanted statuses.
+        same_status = (
+            [ConversationTag.status.in_(spec.status)] if spec.status and not skip_status else []
+        )
         tagged = [
-            exists().where(ConversationTag.conversation_id == C.id, ConversationTag.tag_id == tag)
+            exists().where(
+                ConversationTag.conversation_id == C.id, ConversationTag.tag_id == tag, *same_status
+            )
             for tag in spec.tag_ids
         ]
         where.append(or_(*tagged) if spec.tag_match == "any" else and_(*tagged))
@@ -467,3 +474,21 @@ async def conversation_detail(
     if not items:
         raise NotFound(f"conversation {conversation_id} not found")
     return ConversationDetail.model_validate(items[0])
+
+
+async def conversation_rows(
+    session: AsyncSession, actor: Actor, conversation_ids: Sequence[int]
+) -> list[ConversationDetail]:
+    """Some conversations as rows of the list (the live list updates the rows that changed;
+    notifications name their conversation), newest activity first; one statement. The ones
+    ``actor`` may not see, or that do not exist, are left out."""
+    ids = list(dict.fromkeys(conversation_ids))[:MAX_PAGE]
+    if not ids:
+        return []
+    statement = (
+        _rows(session)
+        .where(C.id.in_(ids), *scope_clauses(actor))
+        .order_by(C.last_activity_at.desc(), C.id.desc())
+    )
+    items = _summaries(await reads.rows(session, statement, {"reader_id": actor.user_id}))
+    return [ConversationDetail.model_validate(item) for item in items]

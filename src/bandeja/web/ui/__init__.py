@@ -6,12 +6,22 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bandeja.web.ui import auth, bulk, composer, contacts, conversation, inbox, settings
+from bandeja.web.ui import (
+    auth,
+    bulk,
+    composer,
+    contacts,
+    conversation,
+    inbox,
+    live,
+    notifications,
+    settings,
+)
 from bandeja.web.ui.deps import LoginRequired, login_url
 from bandeja.web.ui.render import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, inbox, bulk, conversation, composer, contacts, settings):
+for module in (auth, inbox, live, bulk, conversation, composer, contacts, notifications, settings):
     router.include_router(module.router)
 
 

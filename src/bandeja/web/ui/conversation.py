@@ -32,7 +32,7 @@ from bandeja.web.deps import Db
 from bandeja.web.params import PathId
 from bandeja.web.ui import labels, lookups
 from bandeja.web.ui.deps import UiActor
-from bandeja.web.ui.inbox import page_context
+from bandeja.web.ui.inbox import events_cursor, page_context
 from bandeja.web.ui.render import is_htmx, render, render_string
 
 router = APIRouter(prefix="/inbox/c/{conversation_id}")
@@ -80,6 +80,8 @@ async def pane_context(
     actor: Actor,
     conversation_id: int,
     conversation: ConversationDetail | None = None,
+    *,
+    with_thread: bool = True,
 ) -> dict[str, Any]:
     conversation = conversation or await conversation_detail(db, actor, conversation_id)
     teammates = await lookups.teammates(db, actor)
@@ -87,7 +89,7 @@ async def pane_context(
     teams = await lookups.teams(db, actor)
     return {
         "conversation": conversation,
-        "thread": await thread_items(db, conversation, names),
+        "thread": await thread_items(db, conversation, names) if with_thread else [],
         "names": names,
         "teammates": teammates,
         "assignable": [t for t in teammates if t.sees(conversation.channel.id)],
@@ -102,6 +104,7 @@ async def open_conversation(
     conversation_id: PathId, request: Request, db: Db, actor: UiActor
 ) -> Response:
     """Open a conversation (and mark it read for me): the pane for htmx, else the whole page."""
+    stream_from = None if is_htmx(request) else await events_cursor(request, actor)
     conversation = await conversation_detail(db, actor, conversation_id)
     if conversation.unread:
         # Only when there is something to mark: a conversation opened again costs no write.
@@ -117,7 +120,7 @@ async def open_conversation(
         "tags": context["all_tags"],
     }
     page = await page_context(db, actor, request.query_params, **known)
-    return render(request, "inbox/page.html", **{**page, **context})
+    return render(request, "inbox/page.html", events_cursor=stream_from, **{**page, **context})
 
 
 @router.get("/thread", response_class=HTMLResponse, include_in_schema=False)
@@ -132,6 +135,14 @@ async def thread(conversation_id: PathId, request: Request, db: Db, actor: UiAct
         names=names,
         team_names={t.id: t.name for t in await lookups.teams(db, actor)},
     )
+
+
+@router.get("/head", response_class=HTMLResponse, include_in_schema=False)
+async def head(conversation_id: PathId, request: Request, db: Db, actor: UiActor) -> Response:
+    """The pane's head alone: ``live.js`` reloads it when a teammate (or a rule, or a follow-up
+    coming due) changes the open conversation."""
+    context = await pane_context(db, actor, conversation_id, with_thread=False)
+    return render(request, "inbox/pane_head.html", **context)
 
 
 async def _changed(

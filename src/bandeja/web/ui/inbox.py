@@ -41,7 +41,7 @@ async def list_context(
     page: ConversationPage = await list_conversations(
         db, actor, current.spec, cursor=cursor, limit=PAGE_SIZE, with_counts=cursor is None
     )
-    return {"listing": current, "page": page}
+    return {"listing": current, "page": page, "page_size": PAGE_SIZE}
 
 
 async def menus(db: AsyncSession, actor: Actor) -> dict[str, Any]:
@@ -59,6 +59,14 @@ def views_by_section(views: list[ViewOut]) -> dict[str, list[ViewOut]]:
         "shared": [v for v in views if not v.builtin and v.shared],
         "personal": [v for v in views if not v.builtin and not v.shared],
     }
+
+
+async def events_cursor(request: Request, actor: Actor) -> str:
+    """The event stream's position now. Read before the page's data, the browser streams from
+    it (``live.js``): what is committed while the page renders is replayed, not lost."""
+    realtime = request.app.state.realtime
+    cursor: str = await realtime.hub.broker.last_id(actor.workspace_id)
+    return cursor
 
 
 async def page_context(
@@ -86,8 +94,11 @@ async def inbox(request: Request, db: Db, actor: UiActor) -> Response:
         context = await list_context(db, actor, query)
         context.update(await menus(db, actor))
         return render(request, "inbox/list.html", **context)
+    stream_from = await events_cursor(request, actor)
     context = await page_context(db, actor, query)
-    return render(request, "inbox/page.html", conversation=None, **context)
+    return render(
+        request, "inbox/page.html", conversation=None, events_cursor=stream_from, **context
+    )
 
 
 @router.post("/inbox/views", include_in_schema=False)

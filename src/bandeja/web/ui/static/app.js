@@ -156,41 +156,8 @@
     if (dialog && !dialog.open) dialog.showModal();
   }
 
-  // --- Live updates (the event stream of docs/realtime.md) ---------------------------------
-  // The open thread reloads itself when something happens in it (a reply delivered, a note, a
-  // teammate's action); the view counts follow; the list offers to show new activity rather than
-  // moving rows under the agent's cursor.
-  function debounce(fn, ms) {
-    let timer = null;
-    return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
-  }
-  const refreshThread = debounce(() => htmx.trigger(document.body, "thread-changed"), 250);
-  const refreshViews = debounce(() => {
-    const nav = $("#views");
-    const current = $("#views [aria-current=page]");
-    if (!nav) return;
-    const view = current ? current.dataset.view : "";
-    htmx.ajax("GET", "/inbox/views?view=" + encodeURIComponent(view || ""), { target: "#views", swap: "innerHTML" });
-  }, 1000);
-  const LIST_EVENTS = new Set(["conversation.created", "message.created", "conversation.changed"]);
-  const THREAD_EVENTS = new Set(["message.created", "message.changed", "note.created", "conversation.changed"]);
-  function onEvent(event) {
-    let data;
-    try { data = JSON.parse(event.data); } catch (_ignored) { return; }
-    if (data.type === "reset") { refreshViews(); return; }
-    const open = $("#conversation");
-    if (open && String(data.conversation_id) === open.dataset.id && THREAD_EVENTS.has(data.type)) refreshThread();
-    if (LIST_EVENTS.has(data.type)) {
-      refreshViews();
-      const mine = data.actor_user_id && String(data.actor_user_id) === document.body.dataset.user;
-      const fresh = $("#list-fresh");
-      if (fresh && !mine && !document.getElementById("row-" + data.conversation_id)) fresh.hidden = false;
-    }
-  }
-  if (window.EventSource && $("#views")) {
-    const stream = new EventSource("/api/v1/events/stream");
-    stream.onmessage = onEvent;
-  }
+  // Live updates (the event stream, presence, notifications): live.js, presence.js and
+  // notifications.js.
 
   // --- Keyboard ------------------------------------------------------------------------------
   function typing(target) {

@@ -287,6 +287,25 @@
     }
   });
 
+  // The send-guard's "seen" message (docs/realtime.md): the newest message of the thread when the
+  // draft began. While a reply form is empty, a thread that reloads (a teammate's reply arrived
+  // live) moves it forward; once the agent has typed, it stays, so that a reply sent meanwhile
+  // is shown to them before theirs goes out.
+  function followThread() {
+    const thread = document.getElementById("thread");
+    const pane = document.getElementById("conversation");
+    const composer = document.querySelector("[data-composer]");
+    if (!thread || !pane || !composer || composer.dataset.conversation !== pane.dataset.id) return;
+    const newest = parseInt(thread.dataset.newestMessage || "0", 10);
+    for (const form of composer.querySelectorAll("form.composer-form")) {
+      const seen = form.querySelector("input[name=seen_message_id]");
+      const textarea = form.querySelector("textarea");
+      if (!seen || !textarea || textarea.value.trim()) continue;
+      if (newest > (parseInt(seen.value, 10) || 0)) seen.value = String(newest);
+    }
+  }
+  document.addEventListener("htmx:afterSettle", followThread);
+
   // The r and n shortcuts (app.js) ask for the reply or the note tab.
   document.addEventListener("bandeja:compose", (event) => {
     if (open(event.detail && event.detail.mode)) event.preventDefault();
