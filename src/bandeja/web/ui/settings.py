@@ -5,6 +5,7 @@ refused input shows the page again with the reason (4xx)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -129,6 +130,32 @@ def _ids(form: FormData, name: str) -> list[int]:
             raise InvalidInput(f"{name}: not an id")
         out.append(int(value))
     return out
+
+
+PageOf = Callable[..., Awaitable[HTMLResponse]]
+
+
+async def _apply(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    change: Callable[[FormData], Awaitable[object]],
+    page: PageOf,
+    done_url: str,
+) -> Response:
+    """One settings change: admins only; ``change`` reads the form and calls the action; then
+    commit and back to ``done_url``, or, refused, ``page`` again with the reason (4xx)."""
+    if not actor.is_admin:
+        return _forbidden(request)
+    form = await request.form()
+    try:
+        await change(form)
+    except (DomainError, ValidationError) as exc:
+        await db.rollback()
+        message, status = _problem(exc)
+        return await page(request, db, actor, error=message, status_code=status)
+    await db.commit()
+    return _back(request, done_url)
 
 
 @router.get("/settings")
@@ -295,35 +322,26 @@ async def post_user(request: Request, db: Db, actor: UiActor) -> Response:
 
 @router.post("/settings/users/{user_id}/role")
 async def post_user_role(user_id: PathId, request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
-    form = await request.form()
-    try:
+    async def change(form: FormData) -> None:
         patch = UserPatch(role=_text(form, "role"))  # type: ignore[arg-type]
         await user_actions.update_member(db, actor, user_id, patch)
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _users_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/users?done=role_changed")
+
+    return await _apply(
+        request, db, actor, change, _users_page, "/settings/users?done=role_changed"
+    )
 
 
 @router.post("/settings/users/{user_id}/channels")
 async def post_user_channels(user_id: PathId, request: Request, db: Db, actor: UiActor) -> Response:
     """Which channel accounts a member sees (an agent sees only these; admins see all)."""
-    if not actor.is_admin:
-        return _forbidden(request)
-    form = await request.form()
-    try:
+
+    async def change(form: FormData) -> None:
         patch = UserPatch(channel_account_ids=_ids(form, "channel"))
         await user_actions.update_member(db, actor, user_id, patch)
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _users_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/users?done=channels_changed")
+
+    return await _apply(
+        request, db, actor, change, _users_page, "/settings/users?done=channels_changed"
+    )
 
 
 # --- teams --------------------------------------------------------------------------------------
@@ -352,6 +370,10 @@ async def _teams_page(
     )
 
 
+def _team_in(form: FormData) -> TeamIn:
+    return TeamIn(name=_text(form, "name"), member_ids=_ids(form, "member_ids"))
+
+
 @router.get("/settings/teams")
 async def get_teams(request: Request, db: Db, actor: UiActor, done: Done = None) -> HTMLResponse:
     if not actor.is_admin:
@@ -361,34 +383,20 @@ async def get_teams(request: Request, db: Db, actor: UiActor, done: Done = None)
 
 @router.post("/settings/teams")
 async def post_team(request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
-    form = await request.form()
-    try:
-        data = TeamIn(name=_text(form, "name"), member_ids=_ids(form, "member_ids"))
-        await user_actions.create_team(db, actor, data)
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _teams_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/teams?done=team_created")
+    async def change(form: FormData) -> None:
+        await user_actions.create_team(db, actor, _team_in(form))
+
+    return await _apply(
+        request, db, actor, change, _teams_page, "/settings/teams?done=team_created"
+    )
 
 
 @router.post("/settings/teams/{team_id}")
 async def post_team_update(team_id: PathId, request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
-    form = await request.form()
-    try:
-        data = TeamIn(name=_text(form, "name"), member_ids=_ids(form, "member_ids"))
-        await user_actions.update_team(db, actor, team_id, data)
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _teams_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/teams?done=team_saved")
+    async def change(form: FormData) -> None:
+        await user_actions.update_team(db, actor, team_id, _team_in(form))
+
+    return await _apply(request, db, actor, change, _teams_page, "/settings/teams?done=team_saved")
 
 
 # --- tags ---------------------------------------------------------------------------------------
@@ -432,44 +440,26 @@ async def get_tags(request: Request, db: Db, actor: UiActor, done: Done = None) 
 
 @router.post("/settings/tags")
 async def post_tag(request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
-    try:
-        await tag_actions.create_tag(db, actor, _tag_in(await request.form()))
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _tags_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/tags?done=tag_created")
+    async def change(form: FormData) -> None:
+        await tag_actions.create_tag(db, actor, _tag_in(form))
+
+    return await _apply(request, db, actor, change, _tags_page, "/settings/tags?done=tag_created")
 
 
 @router.post("/settings/tags/{tag_id}")
 async def post_tag_update(tag_id: PathId, request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
-    try:
-        await tag_actions.update_tag(db, actor, tag_id, _tag_in(await request.form()))
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _tags_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/tags?done=tag_saved")
+    async def change(form: FormData) -> None:
+        await tag_actions.update_tag(db, actor, tag_id, _tag_in(form))
+
+    return await _apply(request, db, actor, change, _tags_page, "/settings/tags?done=tag_saved")
 
 
 @router.post("/settings/tags/{tag_id}/delete")
 async def post_tag_delete(tag_id: PathId, request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
-    try:
+    async def change(_form: FormData) -> None:
         await tag_actions.delete_tag(db, actor, tag_id)
-    except DomainError as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _tags_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/tags?done=tag_deleted")
+
+    return await _apply(request, db, actor, change, _tags_page, "/settings/tags?done=tag_deleted")
 
 
 # --- saved replies ------------------------------------------------------------------------------
@@ -592,13 +582,9 @@ async def post_saved_reply_update(
 async def post_saved_reply_delete(
     reply_id: PathId, request: Request, db: Db, actor: UiActor
 ) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
-    try:
+    async def change(_form: FormData) -> None:
         await saved_actions.delete_saved_reply(db, actor, reply_id)
-    except DomainError as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _replies_page(request, db, actor, error=message, status_code=status)
-    await db.commit()
-    return _back(request, "/settings/saved-replies?done=reply_deleted")
+
+    return await _apply(
+        request, db, actor, change, _replies_page, "/settings/saved-replies?done=reply_deleted"
+    )
