@@ -5,6 +5,7 @@ refused input shows the page again with the reason (4xx)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -289,11 +290,10 @@ async def get_users(request: Request, db: Db, actor: UiActor, done: Done = None)
 
 @router.post("/settings/users")
 async def post_user(request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
     form = await request.form()
     values = {k: _text(form, k) for k in ("email", "name", "role", "locale")}
-    try:
+
+    async def change(form: FormData) -> None:
         data = UserIn(
             email=values["email"],
             name=values["name"],
@@ -310,14 +310,9 @@ async def post_user(request: Request, db: Db, actor: UiActor) -> Response:
             await user_actions.update_member(
                 db, actor, user.id, UserPatch(channel_account_ids=channel_ids)
             )
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _users_page(
-            request, db, actor, error=message, status_code=status, values=values
-        )
-    await db.commit()
-    return _back(request, "/settings/users?done=user_added")
+
+    page = functools.partial(_users_page, values=values)
+    return await _apply(request, db, actor, change, page, "/settings/users?done=user_added")
 
 
 @router.post("/settings/users/{user_id}/role")
@@ -543,19 +538,15 @@ async def get_saved_reply_page(
 
 @router.post("/settings/saved-replies")
 async def post_saved_reply(request: Request, db: Db, actor: UiActor) -> Response:
-    if not actor.is_admin:
-        return _forbidden(request)
     values = _form_values(await request.form())
-    try:
+
+    async def change(_form: FormData) -> None:
         await saved_actions.create_saved_reply(db, actor, _saved_reply_in(values))
-    except (DomainError, ValidationError) as exc:
-        await db.rollback()
-        message, status = _problem(exc)
-        return await _replies_page(
-            request, db, actor, values=values, error=message, status_code=status
-        )
-    await db.commit()
-    return _back(request, "/settings/saved-replies?done=reply_created")
+
+    page = functools.partial(_replies_page, values=values)
+    return await _apply(
+        request, db, actor, change, page, "/settings/saved-replies?done=reply_created"
+    )
 
 
 @router.post("/settings/saved-replies/{reply_id}")
