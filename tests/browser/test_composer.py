@@ -117,7 +117,9 @@ def test_note_with_mention_autocomplete(page: Page, login, screenshot) -> None:
     expect(composer.locator("#composer-mention-list")).to_be_hidden()
     note.press_sequentially("thanks")
     composer.get_by_role("button", name="Add note").click()
-    expect(page.locator("#thread")).to_contain_text("Can you check this one, @[Tom Hughes] thanks")
+    # The thread shows the mention as the teammate's name, marked.
+    expect(page.locator("#thread .note .mention", has_text="@Tom Hughes")).to_be_visible()
+    expect(page.locator("#thread")).to_contain_text("Can you check this one, @Tom Hughes thanks")
     # Back to an empty note, still on the Note tab.
     expect(composer.locator("#composer-note-text")).to_have_value("")
 

@@ -33,6 +33,7 @@ from bandeja.core.conversations.schemas import ConversationSummary
 from bandeja.core.errors import Conflict
 from bandeja.core.messages.models import Direction, Message
 from bandeja.core.notes.models import Note, NoteMention
+from bandeja.core.saved_replies.queries import list_saved_replies, render_saved_reply
 from bandeja.core.tags.queries import list_tags
 from bandeja.core.users.auth import login
 from bandeja.core.users.models import Role, User
@@ -190,6 +191,24 @@ async def test_demo_has_the_promised_shape(db: AsyncSession) -> None:
     assert (await db.scalar(select(func.count()).select_from(Note)) or 0) > 0
     assert (await db.scalar(select(func.count()).select_from(NoteMention)) or 0) > 0
     assert any(not v.builtin for v in await list_views(db, agent_es, with_counts=False))
+
+    # Saved replies shared with everyone, in the three languages, filled in for the contact.
+    replies = await list_saved_replies(db, agent_it)
+    assert len(replies) >= 3
+    assert all(r.owner_id is None for r in replies)
+    for reply in replies:
+        assert {v.language for v in reply.variants} == {"en", "es", "it"}
+        assert all("{{contact.first_name}}" in v.body for v in reply.variants)
+    spanish = await db.scalar(
+        select(Conversation.id)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Contact.language == "es")
+        .limit(1)
+    )
+    assert spanish is not None
+    rendered = await render_saved_reply(db, owner, replies[0].id, spanish)
+    assert rendered.language == "es"
+    assert "{{" not in rendered.text
 
     # The live counters agree with a real COUNT(*), cell by cell.
     K, C = ConversationCount, Conversation

@@ -354,6 +354,57 @@ TAGS: tuple[tuple[str, str, str], ...] = (
     ("vip", "other", "#6b7280"),
 )
 
+# --- Saved replies (name, shortcut, text per language), shared with the team -------------------
+# Each uses variables, so that the composer shows them filled in for the contact and the agent.
+
+SAVED_REPLIES: tuple[tuple[str, str, dict[str, str]], ...] = (
+    (
+        "Thanks",
+        "thanks",
+        {
+            "en": "Thank you for writing to us, {{contact.first_name}}! {{agent.first_name}}",
+            "es": "¡Gracias por escribirnos, {{contact.first_name}}! {{agent.first_name}}",
+            "it": "Grazie per averci scritto, {{contact.first_name}}! {{agent.first_name}}",
+        },
+    ),
+    (
+        "Opening hours",
+        "hours",
+        {
+            "en": "Hi {{contact.first_name}}, we are open every day from 8:00 to 20:00. "
+            "See you soon! {{agent.first_name}}",
+            "es": "Hola {{contact.first_name}}, abrimos todos los días de 8:00 a 20:00. "
+            "¡Te esperamos! {{agent.first_name}}",
+            "it": "Ciao {{contact.first_name}}, siamo aperti tutti i giorni dalle 8:00 alle 20:00. "
+            "Ti aspettiamo! {{agent.first_name}}",
+        },
+    ),
+    (
+        "Sorry about your order",
+        "sorry",
+        {
+            "en": "I'm so sorry, {{contact.first_name}}. Could you send me your order number? "
+            "I'll sort it out right away. {{agent.first_name}}",
+            "es": "Lo siento mucho, {{contact.first_name}}. ¿Me mandas el número de pedido? "
+            "Lo soluciono ahora mismo. {{agent.first_name}}",
+            "it": "Mi dispiace molto, {{contact.first_name}}. Mi mandi il numero dell'ordine? "
+            "Lo risolvo subito. {{agent.first_name}}",
+        },
+    ),
+    (
+        "Allergens",
+        "allergens",
+        {
+            "en": "Hi {{contact.first_name}}, the full list of allergens for every item is on our "
+            "menu page, and our staff can always check in store.",
+            "es": "Hola {{contact.first_name}}, la lista completa de alérgenos de cada producto "
+            "está en nuestra carta, y en tienda siempre te la podemos consultar.",
+            "it": "Ciao {{contact.first_name}}, l'elenco completo degli allergeni di ogni prodotto "
+            "è nel nostro menù, e in negozio possiamo sempre verificarlo.",
+        },
+    ),
+)
+
 # =============================================================================================
 # English (London)
 # =============================================================================================

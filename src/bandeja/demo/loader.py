@@ -51,6 +51,8 @@ from bandeja.core.messages.actions import (
 from bandeja.core.messages.models import AuthorType, DeliveryStatus, Message
 from bandeja.core.notes.actions import add_note
 from bandeja.core.notes.models import Note
+from bandeja.core.saved_replies.actions import create_saved_reply
+from bandeja.core.saved_replies.schemas import SavedReplyIn, VariantIn
 from bandeja.core.security import SecretBox
 from bandeja.core.tags.actions import create_tag
 from bandeja.core.tags.models import TagGroup
@@ -924,6 +926,19 @@ async def _setup(
     for key, data in _views(tags, {k: c.id for k, c in channels.items()}):
         view = await create_view(session, actors[key], data)
         view.created_at = setup_at
+        _stamp(session, setup_at)
+    for name, shortcut, texts in corpus.SAVED_REPLIES:
+        reply = await create_saved_reply(
+            session,
+            owner,
+            SavedReplyIn(
+                name=name,
+                shortcut=shortcut,
+                shared=True,
+                variants=[VariantIn(language=lang, body=body) for lang, body in texts.items()],
+            ),
+        )
+        reply.created_at = reply.updated_at = setup_at
         _stamp(session, setup_at)
     return _Context(
         workspace_id=workspace.id, actors=actors, channels=channels, teams=teams, tags=tags

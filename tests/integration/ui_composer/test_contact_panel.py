@@ -83,3 +83,16 @@ async def test_merge_refusals(db, factory, client):
     await db.commit()
     r = await w.as_ana.get("/ui/contacts", params={"q": "lucia", "exclude": 1})
     assert r.status_code == 422  # no conversation given
+
+
+async def test_merge_candidates_say_where_each_person_writes_from(db, factory, client):
+    w = await workspace(db, factory, client)
+    other = await _duplicate(db, factory, w)
+    r = await w.as_owner.get(
+        "/ui/contacts",
+        params={"q": "lucia", "exclude": w.conv.contact_id, "conversation": w.conv.id},
+    )
+    assert r.status_code == 200
+    found = r.text.split(f'data-merge="{other.contact_id}"')[0].rsplit("<li>", 1)[1]
+    # Two "Lucía"s are told apart by platform and handle.
+    assert '<span class="muted small candidate-identity">Instagram · @lucia.f</span>' in found

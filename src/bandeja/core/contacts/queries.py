@@ -54,6 +54,37 @@ async def search_contacts(
     return [ContactOut.model_validate(c) for c in rows]
 
 
+async def identity_labels(
+    session: AsyncSession, actor: Actor, contact_ids: list[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """Per contact, (platform, handle or display name) of its identities on the channel accounts
+    the actor can see: what tells apart two people of the same name (the merge search)."""
+    if not contact_ids:
+        return {}
+    rows = await session.execute(
+        select(
+            ContactIdentity.contact_id,
+            ChannelAccount.platform,
+            ContactIdentity.handle,
+            ContactIdentity.display_name,
+            ContactIdentity.external_id,
+        )
+        .join(ChannelAccount, ChannelAccount.id == ContactIdentity.channel_account_id)
+        .where(
+            ContactIdentity.workspace_id == actor.workspace_id,
+            ContactIdentity.contact_id.in_(contact_ids),
+            visible_channels(actor, ContactIdentity.channel_account_id),
+        )
+        .order_by(ContactIdentity.id)
+    )
+    labels: dict[int, list[tuple[str, str]]] = {}
+    for contact_id, platform, handle, display_name, external_id in rows:
+        labels.setdefault(contact_id, []).append(
+            (platform.value, handle or display_name or external_id)
+        )
+    return labels
+
+
 async def contact_detail(session: AsyncSession, actor: Actor, contact_id: int) -> ContactDetail:
     contact = await get_contact(session, actor, contact_id)
     identities = (

@@ -22,9 +22,13 @@ async def get_view(session: AsyncSession, actor: Actor, view_id: int) -> View:
     return view
 
 
-def _check_may_edit(actor: Actor, view: View) -> None:
+def may_edit(actor: Actor, view: View) -> bool:
     """Personal views belong to their owner; shared views are edited by their owner or admins."""
-    if view.owner_id != actor.user_id and not (view.shared and actor.is_admin):
+    return view.owner_id == actor.user_id or (view.shared and actor.is_admin)
+
+
+def _check_may_edit(actor: Actor, view: View) -> None:
+    if not may_edit(actor, view):
         raise PermissionDenied("only the owner or an admin may change this view")
 
 

@@ -12,7 +12,12 @@ from fastapi.responses import HTMLResponse
 from bandeja.core.access import Actor
 from bandeja.core.contacts.actions import merge_contacts
 from bandeja.core.contacts.identities import identities_of
-from bandeja.core.contacts.queries import contact_detail, get_contact, search_contacts
+from bandeja.core.contacts.queries import (
+    contact_detail,
+    get_contact,
+    identity_labels,
+    search_contacts,
+)
 from bandeja.core.conversations.queries import get_conversation
 from bandeja.core.errors import InvalidInput
 from bandeja.core.types import MAX_ID
@@ -71,10 +76,12 @@ async def get_merge_candidates(
 ) -> HTMLResponse:
     """Contacts to merge into this one, found by name (none until something is typed)."""
     found = [c for c in await search_contacts(db, actor, q, limit=11) if c.id != exclude][:10]
+    found = found if q.strip() else []
     return render(
         request,
         "contacts/candidates.html",
-        candidates=found if q.strip() else [],
+        candidates=found,
+        identities=await identity_labels(db, actor, [c.id for c in found]),
         target_id=exclude,
         conversation_id=conversation,
         q=q,

@@ -15,9 +15,10 @@ from bandeja.core.access import Actor
 from bandeja.core.conversations.queries import list_conversations
 from bandeja.core.conversations.schemas import ConversationPage
 from bandeja.core.errors import InvalidInput
-from bandeja.core.views.actions import create_view
+from bandeja.core.views.actions import create_view, delete_view
 from bandeja.core.views.schemas import ViewIn, ViewOut
 from bandeja.web.deps import Db
+from bandeja.web.params import PathId
 from bandeja.web.ui import lookups
 from bandeja.web.ui.deps import UiActor
 from bandeja.web.ui.listing import Listing, listing
@@ -122,6 +123,16 @@ async def save_view(
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/inbox/views/{view_id}/delete", include_in_schema=False)
+async def remove_view(request: Request, db: Db, actor: UiActor, view_id: PathId) -> Response:
+    """Delete a saved view (the agent's own, or a shared one for admins); back to the inbox."""
+    await delete_view(db, actor, view_id)
+    await db.commit()
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": "/inbox"})
+    return RedirectResponse("/inbox", status_code=303)
 
 
 @router.get("/inbox/views", response_class=HTMLResponse, include_in_schema=False)

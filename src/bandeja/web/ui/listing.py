@@ -20,7 +20,7 @@ from bandeja.core.access import Actor
 from bandeja.core.conversations.filters import ConversationFilter
 from bandeja.core.errors import InvalidInput
 from bandeja.core.types import MAX_ID
-from bandeja.core.views.actions import get_view
+from bandeja.core.views.actions import get_view, may_edit
 from bandeja.core.views.builtin import BUILTIN_VIEWS
 
 DEFAULT_VIEW = "open"
@@ -44,6 +44,8 @@ class Listing:
     # The filter parameters of the URL (without the view and the cursor), for links that keep them.
     params: list[tuple[str, str]] = field(default_factory=list)
     saved_view_name: str | None = None
+    # The agent may delete this saved view (theirs, or a shared one and they are an admin).
+    saved_view_editable: bool = False
 
     def query(self, **extra: str) -> str:
         pairs = [("view", self.view), *self.params, *extra.items()]
@@ -67,12 +69,12 @@ def _assignee(value: str) -> str | int:
 
 async def listing(session: AsyncSession, actor: Actor, query: QueryParams) -> Listing:
     view = query.get("view") or DEFAULT_VIEW
-    saved_name = None
+    saved_name, editable = None, False
     if view in BUILTIN_VIEWS:
         base: dict[str, Any] = BUILTIN_VIEWS[view][1].model_dump(exclude_defaults=True)
     elif view.isdigit() and 1 <= int(view) <= MAX_ID:
         saved = await get_view(session, actor, int(view))
-        base, saved_name = dict(saved.filters), saved.name
+        base, saved_name, editable = dict(saved.filters), saved.name, may_edit(actor, saved)
     else:
         raise InvalidInput(f"unknown view {view!r}")
     from_form = query.get("f") == "1"
@@ -92,4 +94,10 @@ async def listing(session: AsyncSession, actor: Actor, query: QueryParams) -> Li
         spec = ConversationFilter.model_validate(base)
     except ValidationError as exc:
         raise InvalidInput("; ".join(str(e["msg"]) for e in exc.errors())) from exc
-    return Listing(view=view, spec=spec, params=params, saved_view_name=saved_name)
+    return Listing(
+        view=view,
+        spec=spec,
+        params=params,
+        saved_view_name=saved_name,
+        saved_view_editable=editable,
+    )

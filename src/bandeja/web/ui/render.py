@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.core import Locale
 from babel.dates import format_date, format_datetime, format_time, format_timedelta
 from babel.numbers import format_decimal
 from fastapi import Request
@@ -22,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from bandeja.web.ui import i18n, labels
+from bandeja.web.ui.mentions import mentions_filter
 
 UI_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = UI_DIR / "templates"
@@ -34,8 +36,14 @@ def _tz(context: Context) -> ZoneInfo:
     return tz if isinstance(tz, ZoneInfo) else _UTC
 
 
-def _locale(context: Context) -> str:
-    return str(context.get("locale") or i18n.DEFAULT_LANGUAGE)
+def _locale(context: Context) -> Locale:
+    # A parsed Locale, not the language code: given a code, Babel parses it again on every call,
+    # which was most of the cost of a date (a list page formats one per row).
+    return i18n.babel_locale(str(context.get("locale") or i18n.DEFAULT_LANGUAGE))
+
+
+# A list shows many rows of the same few days; a day's text never changes.
+_format_date = functools.lru_cache(maxsize=4096)(format_date)
 
 
 def _aware(value: datetime) -> datetime:
@@ -55,7 +63,7 @@ def date_filter(context: Context, value: date | datetime | None, fmt: str = "med
         return ""
     if isinstance(value, datetime):
         value = _aware(value).astimezone(_tz(context)).date()
-    return format_date(value, fmt, locale=_locale(context))
+    return _format_date(value, fmt, locale=_locale(context))
 
 
 @pass_context
@@ -147,6 +155,7 @@ def environment(language: str) -> Environment:
         number=number_filter,
         fromiso=fromiso_filter,
         clock=clock_filter,
+        mentions=mentions_filter,
     )
     env.globals.update(
         static_url=static_url,

@@ -127,6 +127,41 @@
     });
   });
 
+  // --- The thread opens at its newest entry, the one the agent answers ------------------------
+  // It stays there when it reloads (a reply sent, a teammate's note), unless the agent had
+  // scrolled up to read older entries: then it keeps their place.
+  const threadScroll = { key: null, top: 0, atBottom: true };
+  function noteThreadScroll(thread) {
+    threadScroll.key = thread.getAttribute("hx-get");
+    threadScroll.top = thread.scrollTop;
+    threadScroll.atBottom = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 24;
+  }
+  document.addEventListener("scroll", (event) => {
+    if (event.target instanceof Element && event.target.id === "thread") noteThreadScroll(event.target);
+  }, true);
+  function placeThread() {
+    const thread = document.getElementById("thread");
+    if (!thread || thread.dataset.placed) return;
+    thread.dataset.placed = "1";
+    const same = threadScroll.key === thread.getAttribute("hx-get");
+    thread.scrollTop = same && !threadScroll.atBottom ? threadScroll.top : thread.scrollHeight;
+    noteThreadScroll(thread);
+    // The composer arrives after the thread and takes its share of the pane: the thread gets
+    // shorter without scrolling, and would leave its newest entry below the fold.
+    if (window.ResizeObserver) {
+      new ResizeObserver(() => {
+        if (threadScroll.atBottom && thread.isConnected) thread.scrollTop = thread.scrollHeight;
+      }).observe(thread);
+    }
+  }
+  document.addEventListener("htmx:load", placeThread);
+  // An image that arrives late makes the thread taller: keep the newest entry in sight.
+  document.addEventListener("load", (event) => {
+    const thread = event.target instanceof HTMLImageElement && event.target.closest("#thread");
+    if (thread && threadScroll.atBottom) thread.scrollTop = thread.scrollHeight;
+  }, true);
+  placeThread();
+
   // --- Menus of the conversation pane --------------------------------------------------------
   function openMenu(name) {
     const menu = $("#conversation details[data-menu='" + name + "']");
