@@ -98,7 +98,8 @@ class Traffic:
             post_index = self.rng.randrange(len(corpus.POSTS))
             post_id, post_text = f"{channel.external_id}_post{post_index}", corpus.POSTS[post_index]
         else:
-            brand = channel.name.split()[0].lower()
+            # "@cafeaurora" or "Café Aurora": the handle without its "@" (the text adds one).
+            brand = channel.name.split()[0].lower().lstrip("@")
             text = self.rng.choice(corpus.MENTIONS[language]).format(brand=brand)
             post_id = f"post{self.rng.randrange(10**9)}"
         message_id = self.state.new_id(f"sbx-{channel.platform.value}-in")
