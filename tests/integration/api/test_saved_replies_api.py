@@ -193,3 +193,30 @@ async def test_render_falls_back_to_the_first_variant(db, factory, client):
         f"{URL}/{rid}/render", headers=w.ana_h, json={"conversation_id": w.conv.id}
     )
     assert r.json() == {"saved_reply_id": rid, "language": "it", "text": "Ciao Lucía!"}
+
+
+async def test_render_follows_the_language_the_customer_writes_in(db, factory, client):
+    """Most platforms do not say what language a person speaks: their messages do."""
+    w = await _setup(db, factory)
+    channel = await factory.channel(w.ws, members=[w.ana])
+    conv, _ = await factory.message(
+        channel, person="it1", name="Marco Rossi", text="Ciao, il pacco non è arrivato"
+    )
+    await factory.message(channel, person="it1", name="Marco Rossi", text="Grazie mille!")
+    await db.commit()
+    rid = (await client.post(URL, headers=w.owner_h, json=reply(shared=True))).json()["id"]
+    render = f"{URL}/{rid}/render"
+    r = await client.post(render, headers=w.ana_h, json={"conversation_id": conv.id})
+    assert r.status_code == 200, r.text
+    assert r.json()["language"] == "it"
+    assert r.json()["text"].startswith("Ciao Marco, grazie da")
+    # What the platform or the team says of the person comes first.
+    identity = (
+        await db.execute(
+            select(ContactIdentity).where(ContactIdentity.contact_id == conv.contact_id)
+        )
+    ).scalar_one()
+    identity.language = "es"
+    await db.commit()
+    r = await client.post(render, headers=w.ana_h, json={"conversation_id": conv.id})
+    assert r.json()["language"] == "es"

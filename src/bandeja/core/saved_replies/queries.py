@@ -10,6 +10,8 @@ from bandeja.core.contacts.models import Contact, ContactIdentity
 from bandeja.core.conversations.models import Conversation
 from bandeja.core.conversations.queries import get_conversation
 from bandeja.core.errors import InvalidInput, NotFound
+from bandeja.core.language import guess_language
+from bandeja.core.messages.models import Direction, Message
 from bandeja.core.saved_replies.models import SavedReply, SavedReplyVariant
 from bandeja.core.saved_replies.schemas import RenderedOut, SavedReplyOut, VariantOut
 from bandeja.core.saved_replies.variables import first_name, render
@@ -93,6 +95,16 @@ class RenderTarget:
     languages: list[str | None]
 
 
+async def _written_in(session: AsyncSession, conversation_id: int) -> str | None:
+    texts = await session.execute(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.inbound)
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+        .limit(5)
+    )
+    return guess_language(t for t in texts.scalars() if t)
+
+
 async def render_target(
     session: AsyncSession, actor: Actor, conversation_id: int, default_language: str
 ) -> RenderTarget:
@@ -119,13 +131,16 @@ async def render_target(
         "agent.name": agent_name.strip(),
         "workspace.name": workspace.name if workspace else "",
     }
-    # The language the person writes in on this platform, then what we know of them, then the
+    # The language the person writes in on this platform, then what we know of them, then what
+    # their latest messages here are written in (most platforms do not say), then the
     # workspace's.
     languages = [
         identity.language if identity else None,
         contact.language if contact else None,
-        default_language,
     ]
+    if not any(languages):
+        languages.append(await _written_in(session, conversation.id))
+    languages.append(default_language)
     return RenderTarget(conversation=conversation, values=values, languages=languages)
 
 
