@@ -73,6 +73,9 @@ def time_filter(context: Context, value: datetime | None, fmt: str = "short") ->
     return format_time(_aware(value), fmt, tzinfo=_tz(context), locale=_locale(context))
 
 
+JUST_NOW = labels.N_("just now")
+
+
 @pass_context
 def timeago_filter(context: Context, value: datetime | None, now: datetime | None = None) -> str:
     """ "5 minutes ago" / "in 2 hours" within a week; the date beyond, where a relative time
@@ -82,7 +85,9 @@ def timeago_filter(context: Context, value: datetime | None, now: datetime | Non
     value = _aware(value)
     delta = value - (now or datetime.now(UTC))
     if abs(delta) < timedelta(seconds=45):
-        delta = timedelta(seconds=-45) if delta <= timedelta(0) else timedelta(seconds=45)
+        # Babel would say "0 sec. ago" or "30 sec. ago": a live inbox reads better with this.
+        language = str(context.get("locale") or i18n.DEFAULT_LANGUAGE)
+        return i18n.translations(language).gettext(JUST_NOW)
     if abs(delta) >= timedelta(days=7):
         return date_filter(context, value)
     return format_timedelta(
