@@ -514,12 +514,33 @@ async def test_the_statements_of_the_hot_pages_are_pinned(db, factory, client, q
         "/inbox": ({}, 10),
         # the same without the view list
         "/inbox?view=mine": ({"HX-Request": "true"}, 8),
-        # session, actor, language; conversation; teammates (2), teams, tags; messages, notes,
-        # activity
-        f"/inbox/c/{w.conv.id}": ({"HX-Request": "true"}, 11),
+        # session, actor, language; conversation; teammates with their channel accounts, teams,
+        # tags; messages, notes, activity
+        f"/inbox/c/{w.conv.id}": ({"HX-Request": "true"}, 10),
     }
     for url, (headers, count) in expected.items():
         with queries.count() as statements:
             r = await client.get(url, headers=headers)
         assert r.status_code == 200, r.text
         assert len(statements) == count, (url, statements)
+
+
+def _assign_menu(pane: str) -> list[str]:
+    menu = pane.split('id="assign-user"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', menu)
+
+
+async def test_the_assign_menu_lists_who_may_see_the_conversation(db, factory, client):
+    w = await _world(db, factory)
+    # Ana in two channel accounts: listed once. Otto in an account of another workspace only.
+    await factory.channel(w.ws, Platform.whatsapp, members=[w.ana])
+    elsewhere = await factory.workspace()
+    await factory.user(elsewhere, Role.agent, email=w.outsider.email)
+    await factory.channel(elsewhere, Platform.whatsapp, members=[w.outsider])
+    await db.commit()
+    await log_in(client, w.owner.email)
+    seen = await client.get(f"/inbox/c/{w.conv.id}", headers={"HX-Request": "true"})
+    hidden = await client.get(f"/inbox/c/{w.other.id}", headers={"HX-Request": "true"})
+    # Admins see every account; an agent only the accounts they are a member of.
+    assert _assign_menu(seen.text) == ["Ana Lima", "Olga Owner"]
+    assert _assign_menu(hidden.text) == ["Olga Owner"]

@@ -36,34 +36,44 @@ async def teammates(
     session: AsyncSession, actor: Actor, *, with_channels: bool = True
 ) -> list[Teammate]:
     """Active members of the workspace, with the channel accounts each may see (who may be
-    assigned a conversation) unless ``with_channels`` is false (the list's filter menu)."""
+    assigned a conversation) unless ``with_channels`` is false (the list's filter menu).
+
+    One statement either way (the pane reads this on every opening): a member comes back once
+    per channel account of theirs, or once with none."""
     members = (
-        await session.execute(
-            select(User.id, User.name, Membership.role)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.workspace_id == actor.workspace_id, User.is_active.is_(True))
-            .order_by(User.name, User.id)
-        )
-    ).all()
-    channels: dict[int, set[int]] = {}
+        select(User.id, User.name, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.workspace_id == actor.workspace_id, User.is_active.is_(True))
+        .order_by(User.name, User.id)
+    )
     if not with_channels:
         return [
-            Teammate(i, n, role in (Role.owner, Role.admin), frozenset()) for i, n, role in members
+            Teammate(i, n, role in (Role.owner, Role.admin), frozenset())
+            for i, n, role in await session.execute(members)
         ]
-    for user_id, channel_id in await session.execute(
-        select(ChannelMember.user_id, ChannelMember.channel_account_id)
-        .join(ChannelAccount, ChannelAccount.id == ChannelMember.channel_account_id)
-        .where(ChannelAccount.workspace_id == actor.workspace_id)
-    ):
-        channels.setdefault(user_id, set()).add(channel_id)
+    workspace_channels = select(ChannelAccount.id).where(
+        ChannelAccount.workspace_id == actor.workspace_id
+    )
+    rows = await session.execute(
+        members.add_columns(ChannelMember.channel_account_id).outerjoin(
+            ChannelMember,
+            (ChannelMember.user_id == User.id)
+            & ChannelMember.channel_account_id.in_(workspace_channels),
+        )
+    )
+    found: dict[int, tuple[str, Role, set[int]]] = {}  # in the statement's order
+    for user_id, name, role, channel_id in rows:
+        _name, _role, channels = found.setdefault(user_id, (name, role, set()))
+        if channel_id is not None:
+            channels.add(channel_id)
     return [
         Teammate(
             id=user_id,
             name=name,
             is_admin=role in (Role.owner, Role.admin),
-            channel_ids=frozenset(channels.get(user_id, ())),
+            channel_ids=frozenset(channels),
         )
-        for user_id, name, role in members
+        for user_id, (name, role, channels) in found.items()
     ]
 
 
