@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         description="Run the ingest and send workers inside `bandeja serve`; set false when "
         "`bandeja worker` processes run them.",
     )
+    worker_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="CPU priority `bandeja worker` lowers itself by (Unix nice), so that web "
+        "processes on the same machine acknowledge webhooks first; processing can lag a little, "
+        "a platform waiting for its 2xx cannot. 0 keeps the normal priority.",
+    )
 
     redis_url: str = Field(
         "",

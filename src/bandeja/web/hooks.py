@@ -143,7 +143,12 @@ class Webhooks:
         if matched is None or platform is None:
             return _error(404, "not_found", "unknown webhook")
         cache: ChannelCache = self.state.channel_cache
-        config = await cache.get(int(matched.group(2)))
+        try:
+            config = await cache.get(int(matched.group(2)))
+        except Exception:
+            # The database cannot be read (restarting, unreachable): the platform sends it again.
+            log.exception("channel account of %s cannot be read", scope["path"])
+            return _error(503, "unavailable", "the delivery cannot be taken now; send it again")
         if config is None or config.platform is not platform:
             return _error(404, "not_found", "unknown webhook")
         if scope["method"] == "GET":

@@ -146,6 +146,18 @@ async def test_a_delivery_that_cannot_be_stored_is_not_acknowledged(client, chan
     assert await _stored(sessions) == []
 
 
+async def test_an_account_that_cannot_be_read_is_not_acknowledged(client, channel, app):
+    class Down:
+        async def get(self, channel_id: int) -> None:
+            raise ConnectionRefusedError("the database is restarting")
+
+    with _state(app, "channel_cache", Down()):
+        response = await client.post(
+            f"/webhooks/whatsapp/{channel.id}", content=BODY, headers=_signed(BODY)
+        )
+    assert _error(response) == (503, "unavailable")
+
+
 async def test_concurrent_misses_share_one_read(channel, sessions, queries):
     cache = hooks.ChannelCache(sessions, BOX)
     with queries.count() as statements:

@@ -5,6 +5,7 @@ a browser resumes on another process than the one it lost."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,11 @@ async def test_two_web_processes_and_a_worker_share_events_and_presence(sessions
             types.append(event.payload["type"])
         assert "conversation.created" in types
         last_b = event.id
+        # The worker yields the CPU to the web processes (BANDEJA_WORKER_NICE, 10 by default).
+        web_a, worker = topology[0].popen.pid, topology[-1].popen.pid
+        assert (
+            os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, web_a) + 10
+        )
 
     # B's browser lost its connection; it comes back through A and misses nothing.
     async with httpx.AsyncClient(timeout=15) as http:

@@ -16,6 +16,7 @@ from bandeja.core.contacts.queries import get_contact
 from bandeja.core.conversations.models import Conversation
 from bandeja.core.errors import InvalidInput
 from bandeja.core.events import ContactsMerged, emit
+from bandeja.core.messages.known import known
 from bandeja.core.messages.models import Message
 from bandeja.core.text import clean_text, fold
 from bandeja.storage.base import utcnow
@@ -135,9 +136,19 @@ async def identify(
         display_name=clean_text(info.display_name) if info.display_name else None,
         handle=clean_text(info.handle) if info.handle else None,
     )
-    identity = await _find_identity(session, channel_account_id, info.external_id)
+    batch = known(session)
+    looked_up, identity = (
+        batch.identity((channel_account_id, info.external_id))
+        if batch is not None
+        else (False, None)
+    )
+    if not looked_up:
+        identity = await _find_identity(session, channel_account_id, info.external_id)
     if identity is None:
-        return await _create_identity(session, workspace_id, channel_account_id, info)
+        identity, contact = await _create_identity(session, workspace_id, channel_account_id, info)
+        if batch is not None:
+            batch.add_identity(identity)
+        return identity, contact
     # Profiles change (new avatar, new name): keep the identity current, never blank it out.
     before = IdentityInfo(
         external_id=identity.external_id, display_name=identity.display_name, handle=identity.handle

@@ -4,8 +4,9 @@
 deliveries race, and order-independent (conversation times only move forward; an old message that
 arrives late does not reopen a completed conversation). A race is settled by the unique indexes
 with ``INSERT … ON CONFLICT DO NOTHING``, never by a SAVEPOINT: the ingest worker applies a batch
-of deliveries in one transaction, and a new message costs five statements (look-up of the message,
-identity and conversation, the insert, and the conversation's update at the flush).
+of deliveries in one transaction. There a message from a known person costs one statement, its
+insert (the look-ups of the message, identity and conversation are made once for the whole batch:
+``known.py``), and the conversation's update at the batch's flush.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bandeja.core.events import (
     MessageCreated,
     emit,
 )
+from bandeja.core.messages.known import known
 from bandeja.core.messages.models import (
     STATUS_RANK,
     AuthorType,
@@ -139,10 +141,16 @@ async def get_or_create_conversation(
     has no conversation yet (though a comment thread may be another person's), so the insert
     comes first; and its name need not be read.
     """
-    if new_contact is None:
+    batch = known(session)
+    looked_up, conversation = (
+        batch.conversation((channel.id, thread.kind, thread.key))
+        if batch is not None
+        else (False, None)
+    )
+    if not looked_up and new_contact is None:
         conversation = await find_conversation(session, channel.id, thread)
-        if conversation is not None:
-            return conversation, False
+    if conversation is not None:
+        return conversation, False
     # The contact's name seeds the search document; needed only for a new conversation.
     contact = new_contact or await session.get(Contact, contact_id)
     assert contact is not None
@@ -164,7 +172,11 @@ async def get_or_create_conversation(
         conversation = await find_conversation(session, channel.id, thread)
         if conversation is None:  # pragma: no cover - the unique index guarantees a winner
             raise RuntimeError(f"conversation {thread.key!r} conflicted but cannot be found")
+        if batch is not None:
+            batch.add_conversation(conversation)
         return conversation, False
+    if batch is not None:
+        batch.add_conversation(created)
     await count_inserted(session, created)
     emit(
         session,
@@ -268,7 +280,9 @@ async def receive_message(
     incoming: IncomingMessage,
 ) -> tuple[Message, bool]:
     """Store an inbound message once. Returns the message and whether it was new."""
-    if incoming.external_id:
+    batch = known(session)
+    key = (channel.id, incoming.external_id or "")
+    if incoming.external_id and not (batch is not None and batch.message_absent(key)):
         # Messages are inserted at once (never left pending in the session): the connection
         # sees them, and answers without the ORM's per-statement work.
         connection = await session.connection()
@@ -307,6 +321,8 @@ async def receive_message(
     # of the same message: the loser inserts nothing and returns the winner's row.
     stmt = _insert_message(session.get_bind().dialect.name)
     message = await insert_returning(session, stmt, values, Message)
+    if batch is not None and incoming.external_id:
+        batch.add_message(key)  # inserted now, or by whoever won the race below
     if message is None:
         existing = await find_by_external_id(session, channel.id, incoming.external_id or "")
         if existing is None:  # pragma: no cover - the unique index guarantees a winner
