@@ -41,7 +41,10 @@ def first_name(name: str) -> str:
 
 def open_conversation(page: Page, conversation_id: int) -> None:
     page.goto(f"/inbox/c/{conversation_id}")
+    # The composer and the contact panel load in their own requests after the page: wait for
+    # both, so that a shortcut pressed next does not race a late swap.
     expect(page.locator("#composer [data-composer]")).to_be_visible()
+    expect(page.locator("#contact-panel .contact-card")).to_be_visible()
 
 
 def test_reply_with_live_counter_and_saved_reply(page: Page, login, screenshot) -> None:

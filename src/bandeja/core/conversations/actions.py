@@ -4,6 +4,7 @@ and emits a ``ConversationChanged`` event that is published after commit. Caller
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -279,18 +280,28 @@ async def set_priority(
     return conversation
 
 
-async def mark_read(session: AsyncSession, actor: Actor, conversation_id: int) -> None:
-    conversation = await get_conversation(session, actor, conversation_id)
-    # Arrival times are server times too, so "now" covers everything that has arrived.
-    read_at = utcnow()
+@functools.cache
+def _read_upsert(dialect_name: str) -> Any:
+    """Insert or move forward my read mark (built once: opening a conversation runs it)."""
     table = ConversationRead.__table__
-    stmt = dialect_insert(session.get_bind().dialect.name, table).values(
-        user_id=actor.user_id, conversation_id=conversation.id, read_at=read_at
+    stmt = dialect_insert(dialect_name, table)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "conversation_id"], set_={"read_at": stmt.excluded.read_at}
     )
+
+
+async def mark_read(
+    session: AsyncSession, actor: Actor, conversation_id: int, *, checked: bool = False
+) -> None:
+    """Mark the conversation read for ``actor`` (not for teammates). ``checked``: the caller
+    has just loaded it as ``actor`` (which checks that they may see it), so it is not read
+    again."""
+    if not checked:
+        await get_conversation(session, actor, conversation_id)
+    # Arrival times are server times too, so "now" covers everything that has arrived.
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["user_id", "conversation_id"], set_={"read_at": stmt.excluded.read_at}
-        )
+        _read_upsert(session.get_bind().dialect.name),
+        {"user_id": actor.user_id, "conversation_id": conversation_id, "read_at": utcnow()},
     )
     emit(
         session,
@@ -298,7 +309,7 @@ async def mark_read(session: AsyncSession, actor: Actor, conversation_id: int) -
             workspace_id=actor.workspace_id,
             user_ids=[actor.user_id],
             actor_user_id=actor.user_id,
-            conversation_id=conversation.id,
+            conversation_id=conversation_id,
             read=True,
         ),
     )

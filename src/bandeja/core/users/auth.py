@@ -25,6 +25,9 @@ class BrowserSession:
     token: str
     csrf_token: str
     actor: Actor
+    # What every page needs next: the user's chosen language and the workspace's time zone.
+    locale: str | None = None
+    workspace_timezone: str | None = None
 
 
 async def _actor(session: AsyncSession, workspace_id: int, user_id: int) -> Actor | None:
@@ -119,17 +122,39 @@ async def login(
 
 
 async def browser_session(session: AsyncSession, token: str) -> BrowserSession:
-    auth = (
+    # One statement: it runs before every page and every UI action.
+    row = (
         await session.execute(
-            select(AuthSession).where(
-                AuthSession.token_hash == hash_token(token), AuthSession.expires_at > utcnow()
+            select(
+                AuthSession.csrf_token,
+                AuthSession.workspace_id,
+                AuthSession.user_id,
+                Membership.role,
+                User.name,
+                User.locale,
+                Workspace.timezone,
+            )
+            .join(
+                Membership,
+                (Membership.workspace_id == AuthSession.workspace_id)
+                & (Membership.user_id == AuthSession.user_id),
+            )
+            .join(User, User.id == AuthSession.user_id)
+            .join(Workspace, Workspace.id == AuthSession.workspace_id)
+            .where(
+                AuthSession.token_hash == hash_token(token),
+                AuthSession.expires_at > utcnow(),
+                User.is_active.is_(True),
             )
         )
-    ).scalar_one_or_none()
-    actor = await _actor(session, auth.workspace_id, auth.user_id) if auth else None
-    if auth is None or actor is None:
+    ).one_or_none()
+    if row is None:
         raise Unauthenticated("session expired; log in again")
-    return BrowserSession(token=token, csrf_token=auth.csrf_token, actor=actor)
+    csrf, workspace_id, user_id, role, name, locale, timezone = row
+    actor = Actor(user_id=user_id, workspace_id=workspace_id, role=role, name=name)
+    return BrowserSession(
+        token=token, csrf_token=csrf, actor=actor, locale=locale, workspace_timezone=timezone
+    )
 
 
 async def logout(session: AsyncSession, token: str) -> None:

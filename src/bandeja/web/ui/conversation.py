@@ -108,7 +108,7 @@ async def open_conversation(
     conversation = await conversation_detail(db, actor, conversation_id)
     if conversation.unread:
         # Only when there is something to mark: a conversation opened again costs no write.
-        await actions.mark_read(db, actor, conversation_id)
+        await actions.mark_read(db, actor, conversation_id, checked=True)
         await db.commit()
         conversation = conversation.model_copy(update={"unread": False})
     context = await pane_context(db, actor, conversation_id, conversation)

@@ -14,13 +14,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Request
-from sqlalchemy import select
 
 from bandeja.core.access import Actor, require_admin
 from bandeja.core.errors import PermissionDenied, Unauthenticated
 from bandeja.core.users.auth import browser_session
-from bandeja.core.users.models import User
-from bandeja.core.workspaces.models import Workspace
 from bandeja.web.deps import CSRF_HEADER, SESSION_COOKIE, Db
 from bandeja.web.ui import i18n
 
@@ -77,16 +74,7 @@ async def ui_actor(request: Request, db: Db) -> Actor:
     if request.method not in _SAFE_METHODS:
         await _check_csrf(request, browser.csrf_token)
     actor = browser.actor
-    saved_locale, workspace_tz = (
-        await db.execute(
-            select(
-                select(User.locale).where(User.id == actor.user_id).scalar_subquery(),
-                select(Workspace.timezone)
-                .where(Workspace.id == actor.workspace_id)
-                .scalar_subquery(),
-            )
-        )
-    ).one()
+    saved_locale, workspace_tz = browser.locale, browser.workspace_timezone
     request.state.actor = actor
     request.state.csrf_token = browser.csrf_token
     request.state.locale = i18n.choose(
