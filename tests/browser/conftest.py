@@ -23,7 +23,14 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 from sqlalchemy import select
 
 from bandeja.channels.config import channel_config
@@ -222,8 +229,8 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[Page]:
+def new_context(browser: Browser, base_url: str) -> BrowserContext:
+    """A browser of its own (cookies, storage): one agent, at 1366x768, in Madrid."""
     context = browser.new_context(
         base_url=base_url,
         viewport={"width": 1366, "height": 768},
@@ -231,6 +238,12 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
         timezone_id="Europe/Madrid",
     )
     context.set_default_timeout(WAIT_MS)
+    return context
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    context = new_context(browser, base_url)
     expect.set_options(timeout=WAIT_MS)
     page = context.new_page()
     yield page

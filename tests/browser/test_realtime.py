@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from bandeja.core.channels.models import Platform
-from tests.browser.conftest import OWNER, WAIT_MS, Server
+from tests.browser.conftest import OWNER, Server, new_context
 
 TOM = ("tom@cafe-aurora.example", "demo-admin-pass")
 # How long a webhook may take to become a conversation the API lists (processed in background).
@@ -33,13 +33,7 @@ def second(browser: Browser, base_url: str) -> Iterator[Callable[[], tuple[Brows
     made: list[BrowserContext] = []
 
     def make() -> tuple[BrowserContext, Page]:
-        context = browser.new_context(
-            base_url=base_url,
-            viewport={"width": 1366, "height": 768},
-            locale="en-US",
-            timezone_id="Europe/Madrid",
-        )
-        context.set_default_timeout(WAIT_MS)
+        context = new_context(browser, base_url)
         made.append(context)
         return context, context.new_page()
 
