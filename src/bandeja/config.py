@@ -76,6 +76,17 @@ class Settings(BaseSettings):
         "a platform waiting for its 2xx cannot. 0 keeps the normal priority.",
     )
 
+    ingest_pace: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="While the ingest worker works through a backlog, it pauses after each full "
+        "batch for this fraction of the time the batch took, leaving the CPU and the database to "
+        "the webhook endpoint (0.5: busy at most two thirds of the time during a burst). "
+        "Deliveries are stored before they are acknowledged, so processing can wait; the "
+        "platform's 2xx cannot. 0: no pause.",
+    )
+
     redis_url: str = Field(
         "",
         description="Redis for realtime events and presence shared by several processes "

@@ -24,7 +24,11 @@ def worker() -> None:
 
     async def main() -> None:
         engine = create_engine(config.effective_database_url, pool_size=config.database_pool_size)
-        workers = Workers(session_factory(engine), SecretBox(config.resolved_secret_key()))
+        workers = Workers(
+            session_factory(engine),
+            SecretBox(config.resolved_secret_key()),
+            ingest_pace=config.ingest_pace,
+        )
         # The events of the jobs (a new message, a delivery status) reach the browsers through
         # Redis; without it they would stay in this process, which serves no browser.
         realtime = build_realtime(config) if config.redis_url else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -89,12 +90,16 @@ class IngestWorker:
         *,
         batch: int = 100,
         idle_s: float = 1.0,
+        pace: float = 0.0,
     ) -> None:
         self.sessions = sessions
         self.box = box
         self.client = client
         self.batch = batch
         self.idle_s = idle_s
+        # After a full batch (a backlog), pause for this fraction of its time: the webhook
+        # endpoint on the same machine keeps the CPU and the database it needs to answer fast.
+        self.pace = pace
         self.wake = asyncio.Event()
 
     @staticmethod
@@ -245,6 +250,7 @@ class IngestWorker:
     async def run(self) -> None:
         """Process until cancelled; sleeps when idle, wakes early when a delivery arrives."""
         while True:
+            started = time.monotonic()
             try:
                 handled = await self.run_once()
             except Exception:  # keep the worker alive across a passing database error
@@ -254,6 +260,11 @@ class IngestWorker:
                 self.wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.idle_s)
+            elif self.pace > 0:
+                await self.pause((time.monotonic() - started) * self.pace)
+
+    async def pause(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 def _wanted(parsed: list[tuple[RawEvent, ChannelAccount, Work | None]]) -> Iterator[Wanted]:

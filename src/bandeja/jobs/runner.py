@@ -41,13 +41,17 @@ class Workers:
         idle_s: float = 1.0,
         follow_up_every_s: float = FOLLOW_UP_EVERY_S,
         transport: httpx.AsyncBaseTransport | None = None,
+        ingest_pace: float = 0.0,
+        ingest_batch: int = 100,
     ) -> None:
         self.sessions = sessions
         # ``transport`` lets tests route platform API calls to an in-process sandbox.
         self.client = httpx.AsyncClient(
             timeout=HTTP_TIMEOUT, headers={"User-Agent": "Bandeja"}, transport=transport
         )
-        self.ingest = IngestWorker(sessions, box, self.client, idle_s=idle_s)
+        self.ingest = IngestWorker(
+            sessions, box, self.client, idle_s=idle_s, pace=ingest_pace, batch=ingest_batch
+        )
         self.sender = SendWorker(sessions, box, self.client, idle_s=idle_s)
         self.follow_up_every_s = follow_up_every_s
         self._tasks: list[asyncio.Task[None]] = []

@@ -22,6 +22,9 @@ from bandeja.web.api import router as api_router
 
 log = logging.getLogger(__name__)
 
+# Deliveries per ingest batch when the workers run inside `bandeja serve` (see the lifespan).
+IN_PROCESS_INGEST_BATCH = 25
+
 
 class Bandeja(FastAPI):
     """The application: FastAPI, except that webhooks are answered before any of its layers
@@ -57,7 +60,15 @@ def create_app(
         await app.state.realtime.start()
         workers = None
         if background and settings.workers_in_process:
-            workers = Workers(app.state.sessions, app.state.secret_box)
+            workers = Workers(
+                app.state.sessions,
+                app.state.secret_box,
+                ingest_pace=settings.ingest_pace,
+                # Sharing the event loop with the webhook endpoint: a batch's CPU-bound stretch
+                # (parsing, the flush at its end) holds up the acknowledgements waiting behind
+                # it, so batches are smaller than in a worker process of its own.
+                ingest_batch=IN_PROCESS_INGEST_BATCH,
+            )
             workers.start()
             app.state.workers = workers
         settle_heap()
