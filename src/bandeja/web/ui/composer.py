@@ -128,23 +128,13 @@ async def _send(
         await outbox.queue_reply(
             db, actor, conversation_id, draft, ComposeRules(), idempotency_key=key, force=force
         )
-    except outbox.ReplyCollision as exc:
-        await db.rollback()
-        return await _composer(
-            request,
-            db,
-            actor,
-            conversation_id,
-            mode=mode,
-            text=draft.text,
-            key=key,
-            # The agent is now shown what was sent: sending the draft again is a decision.
-            seen_message_id=None,
-            error={"code": exc.code, "message": exc.message, "sent": exc.details["sent"]},
-            status_code=409,
-        )
     except (InvalidInput, Conflict) as exc:
         await db.rollback()
+        error: dict[str, object] = {"code": exc.code, "message": exc.message}
+        seen: int | None = draft.seen_message_id
+        if isinstance(exc, outbox.ReplyCollision):
+            # The agent is now shown what was sent: sending the draft again is a decision.
+            error["sent"], seen = exc.details["sent"], None
         return await _composer(
             request,
             db,
@@ -153,8 +143,8 @@ async def _send(
             mode=mode,
             text=draft.text,
             key=key,
-            seen_message_id=draft.seen_message_id,
-            error={"code": exc.code, "message": exc.message},
+            seen_message_id=seen,
+            error=error,
             status_code=409 if isinstance(exc, Conflict) else 422,
         )
     await db.commit()
